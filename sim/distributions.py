@@ -1,0 +1,145 @@
+"""Probability distributions as small frozen objects with ``sample`` and ``mean``.
+
+A scenario names a distribution by ``dist`` (``fixed``, ``exponential``, ``gamma``,
+``lognormal``, ``uniform``, ``triangular``) with its parameters, for example
+``decision_days = {dist = "gamma", mean = 10, cv = 0.5}``. The ``fixed`` one makes
+deterministic runs possible, so tests can assert exact results.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError  # pragma: no cover
+
+
+class Fixed(_Dist):
+    """Always the same value."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float = Field(0.0, ge=0, description="the value every draw takes")
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    def sample(self, rng, size):
+        return np.full(size, self.value, dtype=float)
+
+
+class Exponential(_Dist):
+    """Memoryless; the coefficient of variation is 1."""
+
+    dist: Literal["exponential"] = "exponential"
+    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def sample(self, rng, size):
+        return rng.exponential(self.mean_, size)
+
+
+class Gamma(_Dist):
+    """Gamma by mean and coefficient of variation (standard deviation / mean)."""
+
+    dist: Literal["gamma"] = "gamma"
+    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
+    cv: float = Field(0.5, gt=0, le=10, description="coefficient of variation")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def sample(self, rng, size):
+        shape = 1.0 / self.cv**2
+        return rng.gamma(shape, self.mean_ / shape, size)
+
+
+class Lognormal(_Dist):
+    """Lognormal by mean and coefficient of variation; right-skewed, like deal sizes."""
+
+    dist: Literal["lognormal"] = "lognormal"
+    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
+    cv: float = Field(0.5, gt=0, le=10, description="coefficient of variation")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    def sample(self, rng, size):
+        sigma2 = np.log1p(self.cv**2)
+        mu = np.log(self.mean_) - sigma2 / 2
+        return rng.lognormal(mu, np.sqrt(sigma2), size)
+
+
+class Uniform(_Dist):
+    """Uniform between ``low`` and ``high``."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: float = Field(0.0, ge=0, description="smallest value")
+    high: float = Field(1.0, ge=0, description="largest value")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def sample(self, rng, size):
+        return rng.uniform(self.low, self.high, size)
+
+
+class Triangular(_Dist):
+    """Triangular by ``low``, ``mode`` and ``high``: a trainer's three-point estimate."""
+
+    dist: Literal["triangular"] = "triangular"
+    low: float = Field(0.0, ge=0, description="smallest value")
+    mode: float = Field(0.5, ge=0, description="most likely value")
+    high: float = Field(1.0, ge=0, description="largest value")
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError(
+                f"needs low <= mode <= high and low < high (got {self.low}, {self.mode}, "
+                f"{self.high})"
+            )
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def sample(self, rng, size):
+        return rng.triangular(self.low, self.mode, self.high, size)
+
+
+Distribution = Annotated[
+    Fixed | Exponential | Gamma | Lognormal | Uniform | Triangular,
+    Field(discriminator="dist"),
+]
+"""Any of the distributions above, chosen by its ``dist`` key."""

@@ -1,0 +1,388 @@
+"""The SimPy engine: channels make leads, reps work them, customers decide.
+
+The engine only appends plain records (see :mod:`sim.records`); every table and
+figure is computed afterwards. No I/O happens here.
+
+Clock: simulation day 0 is the start of the warm-up; a task of ``h`` hours keeps a
+rep busy for ``h / hours_per_day`` days.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import simpy
+
+from sim.leadgen import LeadTraits, arrival_days
+from sim.policies import PolicyKey, policy_key
+from sim.records import Recorder
+from sim.scenario import Scenario
+from sim.streams import Streams
+
+# task kinds
+PROSPECT, VERIFY, STAGE = "prospect", "verify", "stage"
+
+
+
+class Lead:
+    __slots__ = ("id", "channel", "row", "created", "owner", "contacted")
+
+    def __init__(self, id_, channel, row, created, owner):
+        self.id, self.channel, self.row, self.created, self.owner = id_, channel, row, created, owner
+        self.contacted = created
+
+
+class Opportunity:
+    __slots__ = ("id", "lead", "owner", "amount", "stage", "status", "rot_factor")
+
+    def __init__(self, id_, lead, owner, amount):
+        self.id, self.lead, self.owner, self.amount = id_, lead, owner, amount
+        self.stage = 0
+        self.status = "tracking"
+        self.rot_factor = 1.0
+
+
+class Task:
+    """One thing a rep can do next. Policies rank these.
+
+    Attributes
+    ----------
+    kind : str
+        ``"prospect"``, ``"verify"`` or ``"stage"``.
+    ready : float
+        Day the task became available.
+    hours : float
+        Rep hours it takes.
+    stage : int
+        Stage index for stage work, ``-1`` otherwise.
+    value : float
+        Expected value: amount x win rate for stage work, the channel's expected
+        amount x lead quality x first win rate for a lead, 0 for prospecting.
+    lead, opp : Lead or Opportunity or None
+        What the task is about.
+    """
+
+    __slots__ = ("kind", "ready", "hours", "stage", "value", "lead", "opp", "seq")
+
+    def __init__(self, kind, ready, hours, stage=-1, value=0.0, lead=None, opp=None, seq=0):
+        self.kind, self.ready, self.hours, self.stage = kind, ready, hours, stage
+        self.value, self.lead, self.opp, self.seq = value, lead, opp, seq
+
+
+class Rep:
+    __slots__ = (
+        "idx", "name", "hours_per_day", "skill", "key", "tasks", "wake",
+        "week", "prospect_hours_week", "above_funnel",
+    )
+
+    def __init__(self, idx, name, hours_per_day, skill, key):
+        self.idx, self.name, self.hours_per_day, self.skill, self.key = (
+            idx, name, hours_per_day, skill, key,
+        )
+        self.tasks: list[Task] = []
+        self.wake = None
+        self.week = -1
+        self.prospect_hours_week = 0.0
+        self.above_funnel = 0
+
+
+class Engine:
+    """One replication of a scenario.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        What to simulate.
+    replication : int
+        Replication number (selects independent random streams).
+    policy : callable, optional
+        A policy key function overriding the scenario's policy for every rep; see
+        :mod:`sim.policies` for its contract.
+    """
+
+    def __init__(self, scenario: Scenario, replication: int = 0,
+                 policy: PolicyKey | None = None):
+        self.scenario = scenario
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.streams = Streams(scenario.seed, replication)
+        self.rec = Recorder()
+        sc = scenario
+        self.k_stages = len(sc.stages)
+        self.advance = sc.advance_rates()
+        self.typical_days = [s.decision_days.mean for s in sc.stages]
+        self.mean_work_hours = [s.mean_work_hours for s in sc.stages]
+        self.rot_days = [s.rot_days for s in sc.stages]
+        self.win_rates = sc.win_rates
+        self.leads_cfg = sc.leads
+        reasons = sc.opportunities.lost_reasons
+        total = sum(reasons.values())
+        self.reason_names = list(reasons)
+        self.reason_cum = np.cumsum([w / total for w in reasons.values()]) if total else []
+        self.reps = self._make_reps(policy)
+        self.traits = {}
+        self.prospecting = None
+        self._seq = 0
+        self._next_lead = 0
+        self._next_opp = 0
+        self._rr = 0
+        self._assign_rng = self.streams["assignment"]
+        for ci, ch in enumerate(sc.channels):
+            if ch.kind == "outbound_prospecting":
+                self.prospecting = (ci, ch)
+                self.traits[ci] = LeadTraits(ch, sc, self.streams)
+        self._prospect_rng = self.streams["prospecting.yield"]
+
+    # -- set-up -------------------------------------------------------------------
+    def _make_reps(self, override):
+        team = self.scenario.team
+        self.pooled = team.assignment == "pool"
+        shared: list[Task] = []
+        reps = []
+        for i in range(team.reps):
+            spec = team.members[i] if i < len(team.members) else None
+            hpd = spec.hours_per_day if spec and spec.hours_per_day else team.hours_per_day
+            skill = (spec.skill if spec and spec.skill else team.skill) or [1.0] * self.k_stages
+            name = spec.name if spec and spec.name else f"Rep {i + 1}"
+            key = override or policy_key(self.scenario.policy.name)
+            rep = Rep(i, name, hpd, list(skill), key)
+            if self.pooled:
+                rep.tasks = shared
+            reps.append(rep)
+        return reps
+
+    def run(self):
+        """Run warm-up plus results period; return the :class:`~sim.records.Recorder`."""
+        sc = self.scenario
+        arrivals = []
+        for ci, ch in enumerate(sc.channels):
+            if ch.kind == "outbound_prospecting":
+                continue
+            days = arrival_days(ch, sc, self.streams[f"channel.{ch.name}.arrivals"])
+            self.traits[ci] = LeadTraits(ch, sc, self.streams, size=len(days))
+            arrivals.append(np.column_stack([days, np.full(len(days), ci),
+                                             np.arange(len(days))]))
+        merged = np.concatenate(arrivals) if arrivals else np.empty((0, 3))
+        merged = merged[np.lexsort((merged[:, 1], merged[:, 0]))]
+        self.env.process(self._marketing(merged))
+        for rep in self.reps:
+            self.env.process(self._rep(rep))
+        self.env.run(until=sc.run_days)
+        self._finish()
+        return self.rec
+
+    # -- processes ------------------------------------------------------------------
+    def _marketing(self, arrivals):
+        env = self.env
+        for day, ci, row in arrivals.tolist():
+            if day > env.now:
+                yield env.timeout(day - env.now)
+            self._new_lead(int(ci), int(row), self._assign())
+
+    def _assign(self) -> Rep:
+        how = self.scenario.team.assignment
+        if how in ("round_robin", "pool"):
+            rep = self.reps[self._rr % len(self.reps)]
+            self._rr += 1
+            return rep
+        if how == "random":
+            return self.reps[int(self._assign_rng.integers(len(self.reps)))]
+        return min(self.reps, key=lambda r: (len(r.tasks), r.idx))
+
+    def _rep(self, rep: Rep):
+        env = self.env
+        hpd = rep.hours_per_day
+        while True:
+            task = self._pick(rep)
+            if task is None:
+                rep.wake = env.event()
+                if self.prospecting is not None:
+                    next_week = (math.floor(env.now / 7) + 1) * 7
+                    yield rep.wake | env.timeout(next_week - env.now)
+                else:
+                    yield rep.wake
+                rep.wake = None
+                continue
+            start = env.now
+            self._begin(task, rep)
+            if task.hours > 0:
+                yield env.timeout(task.hours / hpd)
+            self.rec.rep_time.append(
+                (rep.idx, task.kind, task.stage, _subject_id(task), start, env.now, task.hours)
+            )
+            self._complete(task, rep)
+
+    def _pick(self, rep: Rep) -> Task | None:
+        now = self.env.now
+        expiry = self.leads_cfg.expiry_days
+        tasks = rep.tasks
+        if any(t.kind == VERIFY and now - t.ready > expiry for t in tasks):
+            keep = []
+            for t in tasks:
+                if t.kind == VERIFY and now - t.ready > expiry:
+                    self._expire(t.lead, rep)
+                else:
+                    keep.append(t)
+            rep.tasks[:] = tasks = keep
+        prospect = self._prospect_task(rep, now)
+        if tasks:
+            candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
+            best = min(candidates, key=lambda t: (rep.key(t, rep, now), t.ready, t.seq))
+            if best.kind != PROSPECT:
+                tasks.remove(best)
+            return best
+        return prospect[0] if prospect is not None else None
+
+    def _prospect_task(self, rep: Rep, now: float):
+        """``(task, due)`` for prospecting, or None when the week's list is used up."""
+        if self.prospecting is None:
+            return None
+        ch = self.prospecting[1]
+        week = math.floor(now / 7)
+        if week != rep.week:
+            rep.week, rep.prospect_hours_week = week, 0.0
+        room = ch.max_hours_per_week - rep.prospect_hours_week
+        if room <= 1e-9:
+            return None
+        due = rep.prospect_hours_week < ch.target_hours_per_week or (
+            rep.above_funnel < ch.target_leads_above_funnel
+        )
+        hours = min(ch.block_hours, room)
+        return Task(PROSPECT, week * 7.0, hours, seq=-1), due
+
+    def _begin(self, task: Task, rep: Rep) -> None:
+        now = self.env.now
+        if task.kind == VERIFY:
+            task.lead.contacted = now
+            self.rec.event(now, "verify_start", task.lead.id, -1, rep.idx, -1,
+                           (now - task.lead.created) * 24)
+        elif task.kind == STAGE:
+            opp = task.opp
+            wait = now - task.ready
+            rot = self.rot_days[task.stage]
+            opp.rot_factor = math.exp(-(wait - rot) / rot) if wait > rot else 1.0
+            self.rec.event(now, "work_start", opp.lead.id, opp.id, rep.idx, task.stage, wait)
+        else:
+            rep.prospect_hours_week += task.hours
+
+    def _complete(self, task: Task, rep: Rep) -> None:
+        if task.kind == PROSPECT:
+            ci, ch = self.prospecting
+            n = self._prospect_rng.poisson(ch.leads_per_hour * task.hours)
+            for _ in range(n):
+                self._new_lead(ci, self.traits[ci].take(), rep)
+        elif task.kind == VERIFY:
+            self._verified(task.lead, rep)
+        else:
+            opp = task.opp
+            self.rec.event(self.env.now, "work_end", opp.lead.id, opp.id, rep.idx, task.stage, 0.0)
+            lead = opp.lead
+            wait = float(self.traits[lead.channel].decision_days[lead.row, task.stage])
+            timer = self.env.timeout(wait)
+            timer.callbacks.append(lambda _ev, o=opp, k=task.stage: self._decided(o, k))
+
+    # -- what happens to leads and opportunities --------------------------------------
+    def _add_task(self, rep: Rep, task: Task) -> None:
+        self._seq += 1
+        task.seq = self._seq
+        rep.tasks.append(task)
+        if self.pooled:  # wake one idle rep of the team
+            rep = next((r for r in self.reps if r.wake is not None and not r.wake.triggered),
+                       None)
+            if rep is None:
+                return
+        if rep.wake is not None and not rep.wake.triggered:
+            rep.wake.succeed()
+
+    def _new_lead(self, ci: int, row: int, rep: Rep) -> None:
+        now = self.env.now
+        lead = Lead(self._next_lead, ci, row, now, rep.idx)
+        self._next_lead += 1
+        self.rec.leads.append((lead.id, ci, row, now, rep.idx))
+        self.rec.event(now, "lead_created", lead.id, -1, rep.idx, -1, 0.0)
+        rep.above_funnel += 1
+        if self.leads_cfg.verify_hours == 0:  # verified on arrival, without rep time
+            self._verified(lead, rep)
+            return
+        ch = self.scenario.channels[ci]
+        value = ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
+        self._add_task(rep, Task(VERIFY, now, self.leads_cfg.verify_hours, value=value, lead=lead))
+
+    def _expire(self, lead: Lead, rep: Rep) -> None:
+        self.reps[lead.owner].above_funnel -= 1
+        self.rec.event(lead.created + self.leads_cfg.expiry_days, "lead_expired", lead.id, -1,
+                       rep.idx, -1, 0.0)
+
+    def _verified(self, lead: Lead, rep: Rep) -> None:
+        now = self.env.now
+        self.reps[lead.owner].above_funnel -= 1
+        cfg = self.leads_cfg
+        ch = self.scenario.channels[lead.channel]
+        traits = self.traits[lead.channel]
+        # speed-to-lead: the chance decays with the delay before the first contact
+        delay_hours = (lead.contacted - lead.created) * 24
+        decay = math.exp(-delay_hours / cfg.speed_to_lead_decay_hours)
+        chance = ch.lead_quality * (cfg.speed_to_lead_floor + (1 - cfg.speed_to_lead_floor) * decay)
+        if traits.qualify_u[lead.row] >= chance:
+            self.rec.event(now, "lead_disqualified", lead.id, -1, rep.idx, -1, chance)
+            return
+        self.rec.event(now, "lead_qualified", lead.id, -1, rep.idx, -1, chance)
+        opp = Opportunity(self._next_opp, lead, rep.idx, float(traits.amount[lead.row]))
+        self._next_opp += 1
+        self.rec.opportunities.append((opp.id, lead.id, rep.idx, opp.amount, now))
+        self.rec.event(now, "opp_created", lead.id, opp.id, rep.idx, 0, 0.0)
+        self._enter_stage(opp, 0)
+
+    def _enter_stage(self, opp: Opportunity, k: int) -> None:
+        now = self.env.now
+        opp.stage = k
+        rep = self.reps[opp.owner]
+        # the owner's estimate: today plus the typical remaining work and decision time
+        typical = sum(self.mean_work_hours[j] / rep.hours_per_day + self.typical_days[j]
+                      for j in range(k, self.k_stages))
+        self.rec.event(now, "stage_entered", opp.lead.id, opp.id, opp.owner, k, now + typical)
+        hours = float(self.traits[opp.lead.channel].work_hours[opp.lead.row, k])
+        self._add_task(rep, Task(STAGE, now, hours, stage=k,
+                                 value=opp.amount * self.win_rates[k], opp=opp))
+
+    def _decided(self, opp: Opportunity, k: int) -> None:
+        now = self.env.now
+        rep = self.reps[opp.owner]
+        lead = opp.lead
+        traits = self.traits[lead.channel]
+        chance = min(1.0, self.advance[k] * rep.skill[k])
+        u = traits.outcome_u[lead.row, k]
+        if u < chance * opp.rot_factor:
+            if k + 1 < self.k_stages:
+                self.rec.event(now, "advanced", lead.id, opp.id, opp.owner, k, 0.0)
+                self._enter_stage(opp, k + 1)
+            else:
+                opp.status = "won"
+                self.rec.event(now, "won", lead.id, opp.id, opp.owner, k, opp.amount)
+            return
+        opp.status = "lost"
+        if u < chance:
+            reason = "lost_to_neglect"
+        else:
+            i = int(np.searchsorted(self.reason_cum, traits.reason_u[lead.row], side="right"))
+            reason = self.reason_names[min(i, len(self.reason_names) - 1)]
+        self.rec.event(now, "lost", lead.id, opp.id, opp.owner, k, 0.0, reason)
+
+    def _finish(self) -> None:
+        """Expire the leads whose time ran out after their rep last looked."""
+        end = self.scenario.run_days
+        expiry = self.leads_cfg.expiry_days
+        queues = {id(rep.tasks): (rep.tasks, rep) for rep in self.reps}
+        for tasks, rep in queues.values():
+            for t in tasks:
+                if t.kind == VERIFY and t.ready + expiry <= end:
+                    self._expire(t.lead, rep)
+
+
+def _subject_id(task: Task) -> int:
+    if task.kind == STAGE:
+        return task.opp.id
+    if task.kind == VERIFY:
+        return task.lead.id
+    return -1

@@ -1,0 +1,113 @@
+"""Lead generation: arrival times of marketing leads and every lead's random traits.
+
+All randomness a lead carries (its deal size, type, qualify draw, stage outcomes and
+decision times) is drawn in batches from streams named after its channel, at the
+row of the lead within that channel. Lead ``j`` of a channel is therefore the same
+lead, with the same fate dice, whatever the policy, team size or work hours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from sim.scenario import CampaignChannel, InboundChannel, Scenario
+from sim.streams import Streams
+
+BATCH = 256
+"""Rows drawn at a time for channels whose lead count is not known in advance."""
+
+
+def arrival_rate_per_day(channel, scenario: Scenario, days: np.ndarray) -> np.ndarray:
+    """Mean leads per day of an inbound or campaign channel at simulation ``days``."""
+    if isinstance(channel, CampaignChannel):
+        base = channel.budget_per_month * 12 / 365 / channel.cost_per_lead
+        return np.full_like(days, base, dtype=float)
+    assert isinstance(channel, InboundChannel)
+    rate = np.full_like(days, channel.leads_per_week / 7, dtype=float)
+    if channel.seasonality is not None:
+        rate = rate * np.asarray(channel.seasonality)[month_index(scenario, days)]
+    if channel.growth_per_year:
+        rate = rate * (1 + channel.growth_per_year) ** ((days - scenario.warmup_days) / 365)
+    return rate
+
+
+def month_index(scenario: Scenario, days: np.ndarray) -> np.ndarray:
+    """Calendar month (0 = January) of simulation ``days``; day 0 starts the warm-up."""
+    origin = np.datetime64(scenario.start_date - dt.timedelta(days=scenario.warmup_days), "D")
+    dates = origin + np.floor(days).astype("timedelta64[D]")
+    return dates.astype("datetime64[M]").astype(int) % 12
+
+
+def arrival_days(channel, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
+    """Sorted arrival times (days) over the whole run, by thinning a Poisson process."""
+    horizon = scenario.run_days
+    grid = np.linspace(0, horizon, 400)
+    peak = float(arrival_rate_per_day(channel, scenario, grid).max()) * 1.0001
+    if peak <= 0:
+        return np.empty(0)
+    n = rng.poisson(peak * horizon)
+    days = np.sort(rng.uniform(0, horizon, n))
+    keep = rng.uniform(0, peak, n) < arrival_rate_per_day(channel, scenario, days)
+    return days[keep]
+
+
+class LeadTraits:
+    """Pre-drawn random traits of a channel's leads, one row per lead.
+
+    Columns: ``amount``, ``strategic``, ``contract``, ``customer_u``, ``qualify_u``,
+    ``reason_u``, and one per stage: ``outcome_u``, ``decision_days``, ``work_hours``.
+    """
+
+    def __init__(self, channel, scenario: Scenario, streams: Streams, size: int | None = None):
+        self.channel = channel
+        self.scenario = scenario
+        self.streams = streams
+        self.prefix = f"channel.{channel.name}"
+        self.size = 0
+        self.used = 0
+        self._fixed = size is not None
+        self._grow(size if size is not None else BATCH)
+
+    def _grow(self, n: int) -> None:
+        c, s, p = self.channel, self.streams, self.prefix
+        k = len(self.scenario.stages)
+        new = {
+            "amount": c.deal_size.sample(s[f"{p}.deal_size"], n),
+            "strategic": s[f"{p}.type"].random(n) < c.strategic_share,
+            "contract": s[f"{p}.kind"].random(n) < c.contract_share,
+            "customer_u": s[f"{p}.customer"].random(n),
+            "qualify_u": s[f"{p}.qualify"].random(n),
+            "reason_u": s[f"{p}.lost_reason"].random(n),
+            "outcome_u": s[f"{p}.outcome"].random((n, k)),
+            "decision_days": self._per_stage(n, "decision_days"),
+            "work_hours": self._per_stage(n, "work_hours"),
+        }
+        if self.size == 0:
+            for name, arr in new.items():
+                setattr(self, name, arr)
+        else:
+            for name, arr in new.items():
+                setattr(self, name, np.concatenate([getattr(self, name), arr]))
+        self.size += n
+
+    def _per_stage(self, n: int, field: str) -> np.ndarray:
+        """An (n, stages) matrix of one per-stage quantity, one stream per stage."""
+        cols = []
+        for j, stage in enumerate(self.scenario.stages):
+            spec = getattr(stage, field)
+            if isinstance(spec, float | int):
+                cols.append(np.full(n, float(spec)))
+            else:
+                cols.append(spec.sample(self.streams[f"{self.prefix}.{field}.{j}"], n))
+        return np.column_stack(cols) if cols else np.empty((n, 0))
+
+    def take(self) -> int:
+        """The row of the next lead of this channel."""
+        if self.used == self.size:
+            if self._fixed:
+                raise IndexError("no more pre-drawn leads")  # pragma: no cover
+            self._grow(BATCH)
+        self.used += 1
+        return self.used - 1

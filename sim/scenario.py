@@ -1,0 +1,373 @@
+"""The scenario: a frozen, validated description of a sales organisation.
+
+``Scenario()`` is a complete, sensible run. A variant is a copy with changes:
+``scenario.with_(seed=7)`` or ``scenario.model_copy(update=...)`` followed by
+``Scenario.model_validate``. Nothing here holds run state.
+
+Units are in the field names (``_days``, ``_hours``, ``per_week``) or in their
+descriptions; money is in the scenario's ``currency``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.distributions import Distribution, Gamma, Lognormal
+
+POLICY_NAMES = ("fifo", "classic")
+"""Prioritisation policies a scenario can name (step 2 adds more)."""
+
+INBOUND_MEDIA = ("search", "seo", "social", "video", "newsletter", "other_media")
+CAMPAIGN_MEDIA = ("billboard", "tv", "print", "radio", "online_ads")
+PROSPECTING_MEDIA = ("telemarketing", "cold_email")
+
+LOST_REASONS = ("competitor", "no_budget", "no_decision")
+"""Reasons a customer gives for a loss; ``lost_to_neglect`` is the engine's own."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _ChannelBase(_Frozen):
+    name: str = Field("channel", min_length=1, description="label shown in tables")
+    lead_quality: Probability = Field(
+        0.3,
+        description="chance that a lead verified at once is a real opportunity (0..1); "
+        "slower responses lower it (see `leads`)",
+    )
+    deal_size: Distribution = Field(
+        default_factory=lambda: Lognormal(mean=40_000, cv=0.8),
+        description="amount of an opportunity from this channel, in the scenario currency",
+    )
+    strategic_share: Probability = Field(
+        0.3, description="share of opportunities that are strategic (the rest tactical)"
+    )
+    contract_share: Probability = Field(
+        0.5,
+        description="share of opportunities that are contracts (services); the rest are "
+        "orders (products)",
+    )
+
+
+class InboundChannel(_ChannelBase):
+    """Pull marketing: customers find the company (search, SEO, social, video, newsletters)."""
+
+    kind: Literal["inbound"] = "inbound"
+    medium: Literal[INBOUND_MEDIA] = Field("search", description="the medium")
+    leads_per_week: float = Field(10.0, ge=0, le=10_000, description="mean arrivals per week")
+    seasonality: list[Annotated[float, Field(ge=0, le=10)]] | None = Field(
+        None,
+        min_length=12,
+        max_length=12,
+        description="12 monthly multipliers of the arrival rate, January first; none = flat",
+    )
+    growth_per_year: float = Field(
+        0.0, ge=-0.99, le=10, description="relative growth of the arrival rate per year"
+    )
+    cost_per_month: float = Field(2_000.0, ge=0, description="content, tools and agency cost")
+
+
+class CampaignChannel(_ChannelBase):
+    """Push marketing bought with a budget: billboards, TV, print, radio, online ads."""
+
+    kind: Literal["outbound_campaign"] = "outbound_campaign"
+    medium: Literal[CAMPAIGN_MEDIA] = Field("online_ads", description="the medium")
+    budget_per_month: float = Field(5_000.0, ge=0, description="spend per month")
+    cost_per_lead: float = Field(
+        220.0, gt=0, description="spend per lead; arrivals per month = budget / cost per lead"
+    )
+
+
+class ProspectingChannel(_ChannelBase):
+    """Push marketing done by the reps themselves: telemarketing, cold calls and e-mails.
+
+    Leads exist only when a rep spends time prospecting. The flow target (weekly hours,
+    or a stock of unverified leads) says when prospecting is due; a rep with nothing
+    else to do prospects anyway, up to ``max_hours_per_week``.
+    """
+
+    kind: Literal["outbound_prospecting"] = "outbound_prospecting"
+    medium: Literal[PROSPECTING_MEDIA] = Field("telemarketing", description="the medium")
+    leads_per_hour: float = Field(
+        0.4, ge=0, le=100, description="mean leads found per prospecting hour"
+    )
+    block_hours: float = Field(2.0, gt=0, le=40, description="length of one prospecting session")
+    target_hours_per_week: float = Field(
+        4.0, ge=0, le=168, description="flow target: prospecting hours per rep per week"
+    )
+    target_leads_above_funnel: int = Field(
+        0,
+        ge=0,
+        le=10_000,
+        description="flow target: prospecting is also due while a rep holds fewer unverified "
+        "leads than this (0 = off)",
+    )
+    max_hours_per_week: float = Field(
+        8.0,
+        ge=0,
+        le=168,
+        description="most prospecting hours per rep per week (the size of the call list)",
+    )
+    cost_per_hour: float = Field(
+        0.0, ge=0, description="spend per prospecting hour (lists, tools), beyond rep time"
+    )
+
+    @model_validator(mode="after")
+    def _target_within_cap(self):
+        if self.target_hours_per_week > self.max_hours_per_week:
+            raise ValueError(
+                f"target_hours_per_week ({self.target_hours_per_week}) exceeds "
+                f"max_hours_per_week ({self.max_hours_per_week})"
+            )
+        return self
+
+
+Channel = Annotated[
+    InboundChannel | CampaignChannel | ProspectingChannel, Field(discriminator="kind")
+]
+
+
+class Leads(_Frozen):
+    """Verifying leads: time per lead, speed-to-lead decay and expiry."""
+
+    verify_hours: float = Field(
+        0.5,
+        ge=0,
+        le=100,
+        description="rep hours to verify (qualify) one lead; 0 = leads are verified on "
+        "arrival without rep time (e.g. a self-qualifying web form)",
+    )
+    speed_to_lead_decay_hours: float = Field(
+        12.0,
+        gt=0,
+        le=10_000,
+        description="the qualify chance falls by a factor e for each this many hours a lead "
+        "waits for its first contact, down to the floor",
+    )
+    speed_to_lead_floor: Probability = Field(
+        0.2, description="share of the qualify chance a very late response keeps"
+    )
+    expiry_days: float = Field(
+        21.0, gt=0, le=3650, description="an untouched lead expires after this many days"
+    )
+
+
+class Stage(_Frozen):
+    """One stage of the funnel."""
+
+    name: str = Field("Stage", min_length=1, description="any Unicode text")
+    win_rate: Probability = Field(
+        0.25, description="chance of eventually winning a deal in this stage"
+    )
+    work_hours: Annotated[float, Field(ge=0, le=1000)] | Distribution = Field(
+        4.0,
+        description="rep hours this stage needs: a number, or a distribution of hours "
+        "(e.g. `{dist = \"exponential\", mean = 4}`)",
+    )
+    decision_days: Distribution = Field(
+        default_factory=lambda: Gamma(mean=10, cv=0.5),
+        description="the customer's decision time after the rep's work, in days",
+    )
+    rot_days: float = Field(
+        30.0,
+        gt=0,
+        le=3650,
+        description="a stage task waiting longer than this rots: its chance to advance decays "
+        "by a factor e per further rot_days",
+    )
+
+
+    @property
+    def mean_work_hours(self) -> float:
+        """Mean rep hours of this stage's work."""
+        return self.work_hours if isinstance(self.work_hours, float | int) else self.work_hours.mean
+
+
+def _default_stages() -> list[Stage]:
+    return [
+        Stage(name="Initial contact", win_rate=0.25, work_hours=2, decision_days=Gamma(mean=10)),
+        Stage(name="Needs confirmed", win_rate=0.35, work_hours=4, decision_days=Gamma(mean=14)),
+        Stage(name="Proposal & quote", win_rate=0.55, work_hours=6, decision_days=Gamma(mean=21)),
+        Stage(
+            name="Negotiation & signing",
+            win_rate=0.75,
+            work_hours=4,
+            decision_days=Gamma(mean=20),
+        ),
+    ]
+
+
+class Opportunities(_Frozen):
+    """How customers explain a loss."""
+
+    lost_reasons: dict[Literal[LOST_REASONS], Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"competitor": 0.45, "no_budget": 0.25, "no_decision": 0.30},
+        description="relative weights of the reasons a customer gives for a loss",
+    )
+
+    @field_validator("lost_reasons")
+    @classmethod
+    def _some_weight(cls, v):
+        if v and sum(v.values()) <= 0:
+            raise ValueError("the weights must not all be zero")
+        return v
+
+
+class RepSpec(_Frozen):
+    """One named rep, overriding the team's defaults."""
+
+    name: str = Field("", description="rep name; empty = Rep 1, Rep 2, ...")
+    hours_per_day: float | None = Field(
+        None, gt=0, le=24, description="selling hours per day; none = the team's"
+    )
+    skill: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
+        None, description="per-stage skill multipliers; none = the team's"
+    )
+
+
+class Team(_Frozen):
+    """The sales reps and how leads reach them."""
+
+    reps: int = Field(5, ge=1, le=1000, description="number of reps")
+    hours_per_day: float = Field(
+        6.0, gt=0, le=24, description="selling hours per rep per calendar day"
+    )
+    skill: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
+        None,
+        description="per-stage multipliers of the chance to advance (1 = as the win rates "
+        "say); none = 1 everywhere",
+    )
+    assignment: Literal["round_robin", "least_loaded", "random", "pool"] = Field(
+        "round_robin",
+        description="how marketing leads reach reps: `round_robin`, `least_loaded` (fewest "
+        "waiting tasks), `random`, or `pool` (one shared team queue: any free rep takes the "
+        "next task, and the rep who verifies a lead owns the opportunity)",
+    )
+    members: list[RepSpec] = Field(
+        default_factory=list, description="named reps overriding the defaults, first reps first"
+    )
+
+    @model_validator(mode="after")
+    def _members_fit(self):
+        if len(self.members) > self.reps:
+            raise ValueError(f"{len(self.members)} members listed but reps = {self.reps}")
+        return self
+
+
+class Policy(_Frozen):
+    """How a rep chooses the next task."""
+
+    name: Literal[POLICY_NAMES] = Field("fifo", description="the prioritisation policy")
+
+
+class Scenario(_Frozen):
+    """A complete description of a sales organisation to simulate."""
+
+    name: str = Field("scenario", min_length=1, description="label carried into results")
+    description: str = Field("", description="free text")
+    start_date: dt.date = Field(
+        dt.date(2026, 1, 1), description="first day of the results period (after the warm-up)"
+    )
+    horizon_days: float = Field(365.0, gt=0, le=3650, description="length of the results period")
+    warmup_days: float = Field(
+        120.0, ge=0, le=3650, description="days simulated before start_date and left out"
+    )
+    seed: int = Field(12345, ge=0, description="random seed; same seed, same tables")
+    currency: str = Field("USD", min_length=1, max_length=8, description="money unit")
+    channels: list[Channel] = Field(
+        default_factory=lambda: [
+            InboundChannel(name="Search", medium="search"),
+            CampaignChannel(name="Online ads", medium="online_ads"),
+        ],
+        description="where leads come from",
+    )
+    leads: Leads = Field(default_factory=Leads, description="lead verification")
+    stages: list[Stage] = Field(
+        default_factory=_default_stages, min_length=1, max_length=20, description="the funnel"
+    )
+    opportunities: Opportunities = Field(default_factory=Opportunities)
+    team: Team = Field(default_factory=Team)
+    policy: Policy = Field(default_factory=Policy)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        for k in range(1, len(self.stages)):
+            lo, hi = self.stages[k - 1].win_rate, self.stages[k].win_rate
+            if hi < lo:
+                raise _AtPath(
+                    ("stages", k, "win_rate"),
+                    hi,
+                    f"win rates must not fall from one stage to the next "
+                    f"(stages[{k - 1}].win_rate is {lo})",
+                )
+        n = len(self.stages)
+        skills = [("team", "skill"), *[("team", "members", i, "skill") for i in range(20)]]
+        for path in skills:
+            value = _get(self, path)
+            if value is not None and len(value) != n:
+                raise _AtPath(path, value, f"needs one skill per stage ({n})")
+        names = [c.name for c in self.channels]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise _AtPath(("channels", i, "name"), name, "channel names must be unique")
+        if sum(c.kind == "outbound_prospecting" for c in self.channels) > 1:
+            raise ValueError("at most one outbound_prospecting channel is supported")
+        return self
+
+    # -- conveniences -------------------------------------------------------------
+    def with_(self, **changes) -> Scenario:
+        """A validated copy with top-level fields replaced."""
+        data = self.model_dump()
+        data.update(changes)
+        return Scenario.model_validate(data)
+
+    @property
+    def run_days(self) -> float:
+        """Warm-up plus results period, in days."""
+        return self.warmup_days + self.horizon_days
+
+    @property
+    def win_rates(self) -> list[float]:
+        """Each stage's win rate."""
+        return [s.win_rate for s in self.stages]
+
+    def advance_rates(self) -> list[float]:
+        """True chance to advance from each stage: w[k] / w[k+1], with w after the last = 1."""
+        w = self.win_rates + [1.0]
+        return [w[k] / w[k + 1] if w[k + 1] > 0 else 0.0 for k in range(len(self.stages))]
+
+    def advice(self) -> list[str]:
+        """Warnings that do not stop a run."""
+        out = []
+        n = len(self.stages)
+        if not 3 <= n <= 7:
+            out.append(f"stages: {n} stage(s); the course advises 3 to 7")
+        if not any(c.kind != "outbound_prospecting" for c in self.channels) and not any(
+            c.kind == "outbound_prospecting" for c in self.channels
+        ):
+            out.append("channels: no channel makes leads; the run will be empty")
+        return out
+
+
+class _AtPath(ValueError):
+    """A validation failure that knows the field path it belongs to."""
+
+    def __init__(self, path, value, rule):
+        super().__init__(rule)
+        self.path, self.value, self.rule = tuple(path), value, rule
+
+
+def _get(obj, path):
+    for key in path:
+        try:
+            obj = obj[key] if isinstance(key, int) else getattr(obj, key)
+        except (IndexError, AttributeError):
+            return None
+    return obj

@@ -13,10 +13,17 @@ import math
 import sys
 from pathlib import Path
 
-from sim.scenario import Scenario
-from sim.scenario_file import ScenarioError, load_scenario
+from pydantic import ValidationError
+
+from sim.scenario import POLICY_NAMES, Scenario
+from sim.scenario_file import ScenarioError, explain, load_scenario
 
 EXIT_BAD_INPUT = 2
+RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
+COMPARE_METRICS = ["bookings", "won", "win_rate", "bookings_cv_month", "bookings_cv_quarter",
+                   "rep_bookings_cv_quarter", "rep_prospecting_cv_4weeks", "dry_top_lag_days",
+                   "lost_to_neglect", "time_share_best_few", "time_share_above_funnel",
+                   "time_share_in_funnel", "time_share_orders"]
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 
@@ -37,23 +44,88 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one replication and print its KPIs")
     run.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
-    run.add_argument("--seed", type=int, help="override the scenario's seed")
-    run.add_argument("--days", type=float, help="override the results period (days)")
+    run.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
+    run.add_argument("--days", type=_days, help="override the results period (days, up to 3650)")
     run.add_argument("--out", help="write tables (CSV) and the scenario (TOML) into this "
                                    "directory, which must be new or empty")
+    run.add_argument("--policy", choices=RUN_POLICIES,
+                     help="override the policy of every rep (the scenario's own otherwise)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
+
+    cmp_ = sub.add_parser(
+        "compare", help="run policies on the same leads (paired replications) and compare")
+    cmp_.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
+    cmp_.add_argument("--policies", nargs="+", choices=RUN_POLICIES,
+                      default=["close_first", "miller_heiman"], metavar="NAME",
+                      help=f"two or more of {', '.join(RUN_POLICIES)} "
+                           "(default: close_first miller_heiman)")
+    cmp_.add_argument("--replications", type=_replications, default=30,
+                      help="paired replications per policy (default 30)")
+    cmp_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
+    cmp_.add_argument("--days", type=_days, help="override the results period (days)")
+    cmp_.add_argument("--workers", type=_workers, default=1,
+                      help="local processes to use (default 1)")
+    cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
     val = sub.add_parser("validate", help="check scenario files and report every problem")
     val.add_argument("files", nargs="+", help="scenario TOML files")
     return p
 
 
+def _whole(text: str, low: int, high: int, what: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        raise argparse.ArgumentTypeError(
+            f"value {text!r} is not allowed: {what} must be a whole number from {low} to {high}")
+    return value
+
+
+def _replications(text: str) -> int:
+    return _whole(text, 2, 10_000, "replications")
+
+
+def _workers(text: str) -> int:
+    return _whole(text, 1, 256, "workers")
+
+
+def _seed(text: str) -> int:
+    """``--seed``: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or value < 0:
+        raise argparse.ArgumentTypeError(
+            f"value {text!r} is not allowed: must be a whole number, 0 or more")
+    return value
+
+
+def _days(text: str) -> float:
+    """``--days``: a finite number of days in (0, 3650]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and 0 < value <= 3650):
+        raise argparse.ArgumentTypeError(
+            f"value {text!r} is not allowed: must be a number of days above 0 and at most 3650")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``funnel``; returns the exit status."""
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # bad arguments (status 2) or --help (status 0)
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "compare":
+            return _compare(args)
         return _run(args)
     except ScenarioError as exc:
         for problem in exc.problems:
@@ -94,17 +166,84 @@ def load_for_run(args) -> Scenario:
         if not (math.isfinite(args.days) and 0 < args.days <= 3650):
             raise UsageError(f"--days: value {args.days} is not allowed: must be in (0, 3650]")
         changes["horizon_days"] = args.days
-    return sc.with_(**changes) if changes else sc
+    if getattr(args, "policy", None) is not None:
+        changes["policy"] = sc.policy.model_copy(update={"name": args.policy}).model_dump()
+        changes["team"] = _team_without_own_policies(sc)
+    if not changes:
+        return sc
+    try:
+        return sc.with_(**changes)
+    except ValidationError as exc:  # a rule that ties --seed / --days to other fields
+        problems = explain(exc, {**sc.model_dump(), **changes})
+        raise UsageError("; ".join(f"--seed/--days: {p}" for p in problems)) from None
+
+
+def _team_without_own_policies(sc: Scenario) -> dict:
+    """--policy applies to every rep: drop the members' own policies."""
+    team = sc.team.model_dump()
+    for member in team["members"]:
+        member["policy"] = None
+    return team
+
+
+def _compare(args) -> int:
+    from sim.experiment import compare, kpis_and_swings, paired_difference
+
+    if len(set(args.policies)) < 2:
+        raise UsageError(f"--policies: value {' '.join(args.policies)!r} is not allowed: "
+                         "name at least two different policies")
+    args.policy = None
+    sc = load_for_run(args)
+    variants = {
+        name: sc.with_(policy=sc.policy.model_copy(update={"name": name}).model_dump(),
+                       team=_team_without_own_policies(sc))
+        for name in dict.fromkeys(args.policies)
+    }
+    runs = compare(variants, args.replications, metrics=kpis_and_swings, workers=args.workers)
+    names = list(variants)
+    rows = []
+    for metric in COMPARE_METRICS:
+        means = runs.groupby("scenario")[metric].mean()
+        row = {"metric": metric, **{n: _jsonable(float(means[n])) for n in names}}
+        for other in names[1:]:
+            d = paired_difference(runs, other, names[0], metric)
+            row[f"{other} - {names[0]}"] = {k: _jsonable(d[k]) for k in
+                                            ("difference", "ci_low", "ci_high")}
+        rows.append(row)
+    if args.json:
+        print(json.dumps({"scenario": sc.name, "replications": args.replications,
+                          "policies": names, "metrics": rows}))
+        return 0
+    print(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
+          f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")
+    head = f"  {'metric':28s}" + "".join(f"{n:>16s}" for n in names)
+    head += "".join(f"   {o} - {names[0]}" for o in names[1:])
+    print(head)
+    for row in rows:
+        line = f"  {row['metric']:28s}" + "".join(f"{_fmt(row[n]):>16s}" for n in names)
+        for other in names[1:]:
+            d = row[f"{other} - {names[0]}"]
+            line += (f"   {_fmt(d['difference'])} [{_fmt(d['ci_low'])}, "
+                     f"{_fmt(d['ci_high'])}]")
+        print(line)
+    return 0
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return "n/a"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3f}"
 
 
 def _run(args) -> int:
     from sim.experiment import simulate
     from sim.output import write_run
 
-    out = _check_out_dir(args.out) if args.out else None
+    out = _check_out_dir(args.out) if args.out is not None else None
     sc = load_for_run(args)
+    source = args.scenario or DEFAULT_SCENARIO
     for warning in sc.advice():
-        print(f"warning: {warning}", file=sys.stderr)
+        print(f"warning: {source}: {warning}", file=sys.stderr)
     result = simulate(sc)
     k = result.kpis()
     if args.json:
@@ -112,19 +251,37 @@ def _run(args) -> int:
     else:
         print(format_kpis(sc, k))
     if out is not None:
-        written = write_run(result, out)
+        try:
+            written = write_run(result, out)
+        except OSError as exc:  # the directory changed while the run was going on
+            raise UsageError(f"--out: {exc}; nothing was written") from None
         if not args.json:
             print(f"\nwrote {len(written)} files to {out}")
     return 0
 
 
 def _check_out_dir(out: str) -> Path:
+    """Refuse, before the run, an --out that is a file or a directory with files in it."""
+    if not out:
+        raise UsageError("--out: value '' is not allowed: give a directory name")
     path = Path(out)
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out: {out} is a file, not a directory; nothing was written")
-    if path.is_dir() and any(path.iterdir()):
-        raise UsageError(f"--out: directory {out} is not empty; choose a new one so nothing "
-                         "you have is overwritten")
+    if path.is_dir():
+        try:
+            if any(path.iterdir()):
+                raise UsageError(f"--out: directory {out} is not empty; choose a new one so "
+                                 "nothing you have is overwritten")
+        except PermissionError:
+            raise UsageError(f"--out: directory {out} cannot be read (permission "
+                             "denied)") from None
+        return path
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise UsageError(f"--out: {out} cannot be created: {parent} is a file, not a "
+                         "directory; nothing was written")
     return path
 
 
@@ -132,6 +289,14 @@ def _jsonable(v):
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+LEVEL_LABELS = {"best_few": "Best Few", "above_funnel": "Above the Funnel",
+                "in_funnel": "In the Funnel", "orders": "Orders"}
+
+
+def _fmt_cv(x) -> str:
+    return "n/a" if x != x else f"{x:.2f}"
 
 
 def format_kpis(sc: Scenario, k: dict) -> str:
@@ -147,7 +312,8 @@ def format_kpis(sc: Scenario, k: dict) -> str:
     def days(x):
         return "n/a" if x != x else f"{x:.0f} days"
 
-    end = sc.start_date.fromordinal(sc.start_date.toordinal() + int(sc.horizon_days) - 1)
+    last = max(math.ceil(sc.horizon_days) - 1, 0)
+    end = sc.start_date.fromordinal(sc.start_date.toordinal() + last)
     lines = [
         f"Funnel Sandbox: {sc.name}  ({sc.start_date} to {end}, seed {sc.seed}, "
         f"policy {sc.policy.name}, {sc.team.reps} reps)",
@@ -163,6 +329,11 @@ def format_kpis(sc: Scenario, k: dict) -> str:
         f"  Average sales cycle        {days(k['avg_cycle_days']):>18}",
         f"  Lost to neglect            {k['lost_to_neglect']:>10,}",
         f"  Rep utilisation            {pct(k['rep_utilization']):>10}",
+        f"  Bookings swing (CV)        {_fmt_cv(k['bookings_cv_month']):>10} per month, "
+        f"{_fmt_cv(k['bookings_cv_quarter'])} per quarter",
+        "  Rep time by level          "
+        + ", ".join(f"{LEVEL_LABELS[level]} {pct(k['time_share_' + level])}"
+                    for level in LEVEL_LABELS),
     ]
     return "\n".join(lines)
 

@@ -101,6 +101,7 @@ class Uniform(_Dist):
 
     @model_validator(mode="after")
     def _ordered(self):
+        """`high` must not be below `low`."""
         if self.high < self.low:
             raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
         return self
@@ -123,6 +124,7 @@ class Triangular(_Dist):
 
     @model_validator(mode="after")
     def _ordered(self):
+        """`low` ≤ `mode` ≤ `high`, and `low` < `high`."""
         if not self.low <= self.mode <= self.high or self.low == self.high:
             raise ValueError(
                 f"needs low <= mode <= high and low < high (got {self.low}, {self.mode}, "

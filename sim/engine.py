@@ -15,32 +15,37 @@ import numpy as np
 import simpy
 
 from sim.leadgen import LeadTraits, arrival_days
-from sim.policies import PolicyKey, policy_key
+from sim.policies import PolicyKey, best_few, policy_key
 from sim.records import Recorder
 from sim.scenario import Scenario
 from sim.streams import Streams
 
 # task kinds
-PROSPECT, VERIFY, STAGE = "prospect", "verify", "stage"
-
-
+PROSPECT, VERIFY, STAGE, EFFORT, POST_SALE = "prospect", "verify", "stage", "effort", "post_sale"
+LEVEL_OF_KIND = {PROSPECT: "above_funnel", VERIFY: "above_funnel", POST_SALE: "orders"}
 
 class Lead:
     __slots__ = ("id", "channel", "row", "created", "owner", "contacted")
 
     def __init__(self, id_, channel, row, created, owner):
-        self.id, self.channel, self.row, self.created, self.owner = id_, channel, row, created, owner
+        self.id, self.channel, self.row = id_, channel, row
+        self.created, self.owner = created, owner
         self.contacted = created
 
 
 class Opportunity:
-    __slots__ = ("id", "lead", "owner", "amount", "stage", "status", "rot_factor")
+    __slots__ = ("id", "lead", "owner", "amount", "stage", "status", "rot_factor",
+                 "expected_close", "deciding", "extra_hours", "effort_task")
 
     def __init__(self, id_, lead, owner, amount):
         self.id, self.lead, self.owner, self.amount = id_, lead, owner, amount
         self.stage = 0
         self.status = "tracking"
         self.rot_factor = 1.0
+        self.expected_close = 0.0
+        self.deciding = False  # the customer is deciding: elastic effort is possible
+        self.extra_hours = 0.0
+        self.effort_task = None
 
 
 class Task:
@@ -49,7 +54,11 @@ class Task:
     Attributes
     ----------
     kind : str
-        ``"prospect"``, ``"verify"`` or ``"stage"``.
+        ``"prospect"``, ``"verify"``, ``"stage"`` (the stage's work), ``"effort"``
+        (extra closing effort while the customer decides) or ``"post_sale"``.
+    level : str
+        Miller Heiman level: ``"above_funnel"``, ``"in_funnel"``, ``"best_few"`` or
+        ``"orders"`` (set just before the policy ranks the task).
     ready : float
         Day the task became available.
     hours : float
@@ -63,27 +72,33 @@ class Task:
         What the task is about.
     """
 
-    __slots__ = ("kind", "ready", "hours", "stage", "value", "lead", "opp", "seq")
+    __slots__ = ("kind", "ready", "hours", "stage", "value", "lead", "opp", "seq", "level")
 
     def __init__(self, kind, ready, hours, stage=-1, value=0.0, lead=None, opp=None, seq=0):
         self.kind, self.ready, self.hours, self.stage = kind, ready, hours, stage
         self.value, self.lead, self.opp, self.seq = value, lead, opp, seq
+        self.level = LEVEL_OF_KIND.get(kind, "in_funnel")
 
 
 class Rep:
+    """A sales rep: hours, skill, policy and the tasks waiting for it."""
+
     __slots__ = (
-        "idx", "name", "hours_per_day", "skill", "key", "tasks", "wake",
-        "week", "prospect_hours_week", "above_funnel",
+        "idx", "name", "hours_per_day", "skill", "key", "policy", "needs_levels", "effort_cap",
+        "tasks", "wake", "week", "prospect_hours_week", "prospect_hours", "busy_hours",
+        "above_funnel",
     )
 
-    def __init__(self, idx, name, hours_per_day, skill, key):
-        self.idx, self.name, self.hours_per_day, self.skill, self.key = (
-            idx, name, hours_per_day, skill, key,
-        )
+    def __init__(self, idx, name, hours_per_day, skill, key, policy, needs_levels, effort_cap):
+        self.idx, self.name, self.hours_per_day, self.skill = idx, name, hours_per_day, skill
+        self.key, self.policy, self.needs_levels = key, policy, needs_levels
+        self.effort_cap = effort_cap  # extra closing hours given to one deal, per stage
         self.tasks: list[Task] = []
         self.wake = None
         self.week = -1
         self.prospect_hours_week = 0.0
+        self.prospect_hours = 0.0
+        self.busy_hours = 0.0
         self.above_funnel = 0
 
 
@@ -97,7 +112,8 @@ class Engine:
     replication : int
         Replication number (selects independent random streams).
     policy : callable, optional
-        A policy key function overriding the scenario's policy for every rep; see
+        A policy key function overriding the scenario's policy for every rep (its
+        ``prospecting_share`` and ``effort_cap_hours`` still apply); see
         :mod:`sim.policies` for its contract.
     """
 
@@ -115,6 +131,9 @@ class Engine:
         self.mean_work_hours = [s.mean_work_hours for s in sc.stages]
         self.rot_days = [s.rot_days for s in sc.stages]
         self.win_rates = sc.win_rates
+        self.elastic = [s.elastic_gain > 0 and s.elastic_max_hours > 0 for s in sc.stages]
+        self.best_few_days = sc.best_few.close_within_cycle_share * sc.typical_cycle_days
+        self.post_sale_hours = sc.post_sale.work_hours
         self.leads_cfg = sc.leads
         reasons = sc.opportunities.lost_reasons
         total = sum(reasons.values())
@@ -145,12 +164,27 @@ class Engine:
             hpd = spec.hours_per_day if spec and spec.hours_per_day else team.hours_per_day
             skill = (spec.skill if spec and spec.skill else team.skill) or [1.0] * self.k_stages
             name = spec.name if spec and spec.name else f"Rep {i + 1}"
-            key = override or policy_key(self.scenario.policy.name)
-            rep = Rep(i, name, hpd, list(skill), key)
+            policy = (spec.policy if spec and spec.policy else None) or self.scenario.policy
+            key = override or policy_key(policy)
+            needs_levels = override is not None or policy.name in ("miller_heiman", "custom")
+            rep = Rep(i, name, hpd, list(skill), key, policy, needs_levels,
+                      self._effort_caps(policy))
             if self.pooled:
                 rep.tasks = shared
             reps.append(rep)
         return reps
+
+    def _effort_caps(self, policy) -> list[float]:
+        caps = []
+        for stage in self.scenario.stages:
+            if policy.effort_cap_hours is not None:
+                cap = policy.effort_cap_hours
+            elif policy.name == "miller_heiman":
+                cap = stage.elastic_scale_hours  # what closing needs, no more
+            else:
+                cap = stage.elastic_max_hours
+            caps.append(min(cap, stage.elastic_max_hours))
+        return caps
 
     def run(self):
         """Run warm-up plus results period; return the :class:`~sim.records.Recorder`."""
@@ -205,12 +239,14 @@ class Engine:
                 rep.wake = None
                 continue
             start = env.now
+            if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
+                task.level = self.level_of(task.opp, start)
             self._begin(task, rep)
             if task.hours > 0:
                 yield env.timeout(task.hours / hpd)
-            self.rec.rep_time.append(
-                (rep.idx, task.kind, task.stage, _subject_id(task), start, env.now, task.hours)
-            )
+            rep.busy_hours += task.hours
+            self.rec.rep_time.append((rep.idx, task.kind, task.stage, task.level,
+                                      _subject_id(task), start, env.now, task.hours))
             self._complete(task, rep)
 
     def _pick(self, rep: Rep) -> Task | None:
@@ -224,11 +260,16 @@ class Engine:
                     self._expire(t.lead, rep)
                 else:
                     keep.append(t)
-            rep.tasks[:] = tasks = keep
+            tasks[:] = keep  # in place: a pooled team shares this list
         prospect = self._prospect_task(rep, now)
         if tasks:
             candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
-            best = min(candidates, key=lambda t: (rep.key(t, rep, now), t.ready, t.seq))
+            if rep.needs_levels:
+                for t in candidates:
+                    if t.opp is not None and t.kind != POST_SALE:
+                        t.level = self.level_of(t.opp, now)
+            key = rep.key
+            best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
             if best.kind != PROSPECT:
                 tasks.remove(best)
             return best
@@ -245,8 +286,11 @@ class Engine:
         room = ch.max_hours_per_week - rep.prospect_hours_week
         if room <= 1e-9:
             return None
-        due = rep.prospect_hours_week < ch.target_hours_per_week or (
-            rep.above_funnel < ch.target_leads_above_funnel
+        share = rep.policy.prospecting_share
+        due = (
+            rep.prospect_hours_week < ch.target_hours_per_week
+            or rep.above_funnel < ch.target_leads_above_funnel
+            or (share > 0 and rep.prospect_hours < share * (rep.busy_hours + ch.block_hours))
         )
         hours = min(ch.block_hours, room)
         return Task(PROSPECT, week * 7.0, hours, seq=-1), due
@@ -263,8 +307,16 @@ class Engine:
             rot = self.rot_days[task.stage]
             opp.rot_factor = math.exp(-(wait - rot) / rot) if wait > rot else 1.0
             self.rec.event(now, "work_start", opp.lead.id, opp.id, rep.idx, task.stage, wait)
-        else:
+        elif task.kind == PROSPECT:
             rep.prospect_hours_week += task.hours
+            rep.prospect_hours += task.hours
+
+    def level_of(self, opp: Opportunity, now: float) -> str:
+        """Miller Heiman level of a tracking opportunity today (see :func:`best_few`)."""
+        if best_few(self.win_rates[opp.stage], opp.expected_close - now,
+                    self.scenario.best_few.min_win_rate, self.best_few_days):
+            return "best_few"
+        return "in_funnel"
 
     def _complete(self, task: Task, rep: Rep) -> None:
         if task.kind == PROSPECT:
@@ -274,13 +326,37 @@ class Engine:
                 self._new_lead(ci, self.traits[ci].take(), rep)
         elif task.kind == VERIFY:
             self._verified(task.lead, rep)
-        else:
-            opp = task.opp
-            self.rec.event(self.env.now, "work_end", opp.lead.id, opp.id, rep.idx, task.stage, 0.0)
+        elif task.kind == STAGE:
+            opp, k = task.opp, task.stage
+            self.rec.event(self.env.now, "work_end", opp.lead.id, opp.id, rep.idx, k, 0.0)
             lead = opp.lead
-            wait = float(self.traits[lead.channel].decision_days[lead.row, task.stage])
+            wait = float(self.traits[lead.channel].decision_days[lead.row, k])
             timer = self.env.timeout(wait)
-            timer.callbacks.append(lambda _ev, o=opp, k=task.stage: self._decided(o, k))
+            timer.callbacks.append(lambda _ev, o=opp, k=k: self._decided(o, k))
+            if self.elastic[k]:
+                opp.deciding, opp.extra_hours = True, 0.0
+                self._offer_effort(opp, k)
+        elif task.kind == EFFORT:
+            opp = task.opp
+            if opp.deciding and opp.stage == task.stage:  # else the customer decided meanwhile
+                opp.extra_hours += task.hours
+                self._offer_effort(opp, task.stage)
+        else:
+            self.rec.event(self.env.now, "post_sale_done", task.opp.lead.id, task.opp.id,
+                           rep.idx, -1, task.hours)
+
+    def _offer_effort(self, opp: Opportunity, k: int) -> None:
+        """While the customer decides, offer the owner another session of closing effort."""
+        owner = self.reps[opp.owner]
+        room = owner.effort_cap[k] - opp.extra_hours
+        if room <= 1e-9:
+            opp.effort_task = None
+            return
+        hours = min(self.scenario.stages[k].elastic_block_hours, room)
+        task = Task(EFFORT, self.env.now, hours, stage=k,
+                    value=opp.amount * self.win_rates[k], opp=opp)
+        opp.effort_task = task
+        self._add_task(owner, task)
 
     # -- what happens to leads and opportunities --------------------------------------
     def _add_task(self, rep: Rep, task: Task) -> None:
@@ -341,6 +417,7 @@ class Engine:
         # the owner's estimate: today plus the typical remaining work and decision time
         typical = sum(self.mean_work_hours[j] / rep.hours_per_day + self.typical_days[j]
                       for j in range(k, self.k_stages))
+        opp.expected_close = now + typical
         self.rec.event(now, "stage_entered", opp.lead.id, opp.id, opp.owner, k, now + typical)
         hours = float(self.traits[opp.lead.channel].work_hours[opp.lead.row, k])
         self._add_task(rep, Task(STAGE, now, hours, stage=k,
@@ -351,7 +428,17 @@ class Engine:
         rep = self.reps[opp.owner]
         lead = opp.lead
         traits = self.traits[lead.channel]
-        chance = min(1.0, self.advance[k] * rep.skill[k])
+        chance = self.advance[k] * rep.skill[k]
+        if opp.deciding:  # elastic effort: diminishing returns on the extra hours
+            opp.deciding = False
+            st = self.scenario.stages[k]
+            chance *= 1 + st.elastic_gain * -math.expm1(-opp.extra_hours / st.elastic_scale_hours)
+            if opp.effort_task is not None:
+                tasks = self.reps[opp.owner].tasks
+                if opp.effort_task in tasks:
+                    tasks.remove(opp.effort_task)
+                opp.effort_task = None
+        chance = min(1.0, chance)
         u = traits.outcome_u[lead.row, k]
         if u < chance * opp.rot_factor:
             if k + 1 < self.k_stages:
@@ -360,6 +447,9 @@ class Engine:
             else:
                 opp.status = "won"
                 self.rec.event(now, "won", lead.id, opp.id, opp.owner, k, opp.amount)
+                if self.post_sale_hours > 0:
+                    self._add_task(rep, Task(POST_SALE, now, self.post_sale_hours,
+                                             value=opp.amount, opp=opp))
             return
         opp.status = "lost"
         if u < chance:
@@ -381,7 +471,7 @@ class Engine:
 
 
 def _subject_id(task: Task) -> int:
-    if task.kind == STAGE:
+    if task.opp is not None:
         return task.opp.id
     if task.kind == VERIFY:
         return task.lead.id

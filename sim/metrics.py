@@ -4,23 +4,28 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def in_period(day, horizon: float):
-    """True where ``day`` (days from start_date) falls in the results period."""
-    return (day >= 0) & (day < horizon)
+from sim.levels import LEVEL_COLUMNS, time_by_level
+from sim.periods import busy_hours_in_period, in_period
+from sim.volatility import bookings_by_period, cv
 
 
 def kpis(result) -> dict[str, float]:
     """Headline figures of one run.
 
-    Counts of leads and opportunities are those created in the results period; won,
+    Counts of leads and opportunities are those created in the results period, and
+    ``lead_to_opportunity_rate`` is the share of those leads that became opportunities; won,
     lost, bookings, win rate and cycle length count deals *closed* in it; ``open`` is
     the tracking pipeline at the end; utilisation is busy hours over available hours.
+    ``bookings_cv_month`` / ``_quarter`` measure the roller-coaster (coefficient of
+    variation of the team's bookings per whole calendar month / quarter), and
+    ``time_share_<level>`` the share of rep hours spent per Miller Heiman level.
     """
     sc = result.scenario
     horizon = sc.horizon_days
     leads, opps = result.leads, result.opportunities
-    new_leads = int(in_period(leads["created_day"], horizon).sum())
+    lead_in = in_period(leads["created_day"], horizon)
+    new_leads = int(lead_in.sum())
+    converted = int(leads.loc[lead_in, "opportunity_id"].notna().sum())
     new_opps = int(in_period(opps["created_day"], horizon).sum())
     closed = opps[in_period(opps["closed_day"], horizon)]
     won = closed[closed["status"] == "won"]
@@ -30,7 +35,7 @@ def kpis(result) -> dict[str, float]:
     return {
         "leads": new_leads,
         "opportunities": new_opps,
-        "lead_to_opportunity_rate": new_opps / new_leads if new_leads else np.nan,
+        "lead_to_opportunity_rate": converted / new_leads if new_leads else np.nan,
         "won": len(won),
         "lost": len(lost),
         "open": int((opps["status"] == "tracking").sum()),
@@ -40,16 +45,11 @@ def kpis(result) -> dict[str, float]:
         "avg_cycle_days": float(won["cycle_days"].mean()) if len(won) else np.nan,
         "lost_to_neglect": int((lost["lost_reason"] == "lost_to_neglect").sum()),
         "rep_utilization": utilization(result),
+        "bookings_cv_month": cv(bookings_by_period(result, "month")["team"]),
+        "bookings_cv_quarter": cv(bookings_by_period(result, "quarter")["team"]),
+        **{f"time_share_{level}": float(share) for level, share in
+           time_by_level(result).loc["team", "share"][LEVEL_COLUMNS].items()},
     }
-
-
-def busy_hours_in_period(rep_time, horizon: float):
-    """Hours of each rep_time row that fall inside the results period."""
-    start = rep_time["start_day"].clip(0, horizon)
-    end = rep_time["end_day"].clip(0, horizon)
-    span = rep_time["end_day"] - rep_time["start_day"]
-    share = np.where(span > 0, (end - start) / span.where(span > 0, 1), 0.0)
-    return rep_time["hours"] * share
 
 
 def utilization(result) -> float:

@@ -10,24 +10,46 @@ from sim.scenario_file import to_toml
 def write_run(result, out: str | Path) -> list[Path]:
     """Write every table as CSV and the scenario as ``scenario.toml`` into ``out``.
 
-    ``out`` is created if needed; files already there are never overwritten
-    (a clash raises ``FileExistsError`` before anything is written).
+    ``out`` is created if needed; files already there are never overwritten (a clash
+    raises ``FileExistsError`` before anything is written). If writing fails part way,
+    the files written so far, and ``out`` itself if this call created it, are removed,
+    so a failed write leaves the disk as it was.
+
+    Raises
+    ------
+    NotADirectoryError
+        If ``out`` is an existing file.
+    FileExistsError
+        If a file of the same name is already in ``out``.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"{out} is a file, not a directory")
     tables = result.tables()
     names = [f"{name}.csv" for name in tables] + ["scenario.toml"]
     clashes = [n for n in names if (out / n).exists()]
     if clashes:
         raise FileExistsError(f"{out}: would overwrite {', '.join(clashes)}")
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, df in tables.items():
-        path = out / f"{name}.csv"
-        with path.open("x", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False)
-        written.append(path)
-    path = out / "scenario.toml"
-    with path.open("x", encoding="utf-8") as fh:
-        fh.write(to_toml(result.scenario))
-    written.append(path)
+    written: list[Path] = []
+    try:
+        for name, df in tables.items():
+            path = out / f"{name}.csv"
+            with path.open("x", encoding="utf-8", newline="") as fh:
+                written.append(path)
+                df.to_csv(fh, index=False)
+        path = out / "scenario.toml"
+        with path.open("x", encoding="utf-8") as fh:
+            written.append(path)
+            fh.write(to_toml(result.scenario))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        if created:
+            try:
+                out.rmdir()
+            except OSError:
+                pass
+        raise
     return written

@@ -17,8 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.distributions import Distribution, Gamma, Lognormal
 
-POLICY_NAMES = ("fifo", "classic")
-"""Prioritisation policies a scenario can name (step 2 adds more)."""
+POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
+"""Prioritisation policies a scenario can name; ``custom`` takes an ``order`` of levels."""
+
+LEVELS = ("best_few", "above_funnel", "in_funnel", "orders")
+"""Miller Heiman levels, in the order Miller Heiman gives a rep's time to them."""
 
 INBOUND_MEDIA = ("search", "seo", "social", "video", "newsletter", "other_media")
 CAMPAIGN_MEDIA = ("billboard", "tv", "print", "radio", "online_ads")
@@ -121,10 +124,12 @@ class ProspectingChannel(_ChannelBase):
 
     @model_validator(mode="after")
     def _target_within_cap(self):
+        """`target_hours_per_week` must not exceed `max_hours_per_week`."""
         if self.target_hours_per_week > self.max_hours_per_week:
-            raise ValueError(
-                f"target_hours_per_week ({self.target_hours_per_week}) exceeds "
-                f"max_hours_per_week ({self.max_hours_per_week})"
+            raise _AtPath(
+                ("target_hours_per_week",),
+                self.target_hours_per_week,
+                f"must not exceed max_hours_per_week ({self.max_hours_per_week})",
             )
         return self
 
@@ -182,6 +187,30 @@ class Stage(_Frozen):
         description="a stage task waiting longer than this rots: its chance to advance decays "
         "by a factor e per further rot_days",
     )
+    elastic_gain: float = Field(
+        0.0,
+        ge=0,
+        le=10,
+        description="elastic closing effort: the most extra rep hours can raise the chance to "
+        "advance, as a multiple (0.6 = up to +60%); 0 = not elastic",
+    )
+    elastic_scale_hours: float = Field(
+        4.0,
+        gt=0,
+        le=1000,
+        description="diminishing returns: h extra hours give the share 1 - exp(-h / scale) of "
+        "the gain; Miller Heiman reps give a deal this many hours (what closing needs)",
+    )
+    elastic_max_hours: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="the most extra hours one deal absorbs in this stage while the customer "
+        "decides; 0 = not elastic",
+    )
+    elastic_block_hours: float = Field(
+        2.0, gt=0, le=40, description="length of one session of extra closing effort"
+    )
 
 
     @property
@@ -215,9 +244,78 @@ class Opportunities(_Frozen):
     @field_validator("lost_reasons")
     @classmethod
     def _some_weight(cls, v):
+        """The `lost_reasons` weights must not all be zero."""
         if v and sum(v.values()) <= 0:
             raise ValueError("the weights must not all be zero")
         return v
+
+
+class BestFew(_Frozen):
+    """The rule that makes an opportunity one of a rep's Best Few (Miller Heiman)."""
+
+    min_win_rate: Probability = Field(
+        0.5, description="the opportunity's stage win rate is at least this"
+    )
+    close_within_cycle_share: float = Field(
+        0.5,
+        gt=0,
+        le=10,
+        description="and its expected close is within this share of the normal sales cycle "
+        "(the sum of the stages' typical durations) from today",
+    )
+
+
+class PostSale(_Frozen):
+    """Work after the win: hand-over, delivery follow-up (the Orders level)."""
+
+    work_hours: float = Field(
+        0.0, ge=0, le=1000, description="rep hours of post-sale work per won deal; 0 = none"
+    )
+
+
+class Policy(_Frozen):
+    """How a rep chooses the next task."""
+
+    name: Literal[POLICY_NAMES] = Field(
+        "fifo",
+        description="`fifo` (oldest first), `classic` (highest amount x win rate first, "
+        "prospect last), `close_first` (latest stage first, prospect last), `miller_heiman` "
+        "(Best Few, Above the Funnel, In the Funnel, Orders), `custom` (the `order` below)",
+    )
+    order: list[Literal[LEVELS]] | None = Field(
+        None,
+        description="with `custom`: the four levels best_few, above_funnel, in_funnel, orders "
+        "in the order the rep serves them",
+    )
+    prospecting_share: Probability = Field(
+        0.0,
+        description="time split: prospecting is due while it has had less than this share of "
+        "the rep's working hours (0 = off)",
+    )
+    effort_cap_hours: float | None = Field(
+        None,
+        ge=0,
+        le=1000,
+        description="extra closing hours the rep gives one deal in one stage; none = what "
+        "the stage absorbs (`elastic_max_hours`), or for miller_heiman what closing needs "
+        "(`elastic_scale_hours`)",
+    )
+
+    @model_validator(mode="after")
+    def _order_fits_name(self):
+        """With `name = "custom"`, `order` must name each level exactly once; with any other
+        name, leave `order` out."""
+        if self.name == "custom":
+            if self.order is None:
+                raise _AtPath(("order",), None, "policy 'custom' needs an order of the four "
+                              f"levels {list(LEVELS)}")
+            if sorted(self.order) != sorted(LEVELS):
+                raise _AtPath(("order",), self.order,
+                              f"must name each of {list(LEVELS)} exactly once")
+        elif self.order is not None:
+            raise _AtPath(("order",), self.order,
+                          f"an order is only used with name = 'custom' (name is '{self.name}')")
+        return self
 
 
 class RepSpec(_Frozen):
@@ -230,6 +328,7 @@ class RepSpec(_Frozen):
     skill: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
         None, description="per-stage skill multipliers; none = the team's"
     )
+    policy: Policy | None = Field(None, description="this rep's own policy; none = the team's")
 
 
 class Team(_Frozen):
@@ -256,15 +355,11 @@ class Team(_Frozen):
 
     @model_validator(mode="after")
     def _members_fit(self):
+        """`members` must not list more reps than `reps`."""
         if len(self.members) > self.reps:
-            raise ValueError(f"{len(self.members)} members listed but reps = {self.reps}")
+            raise _AtPath(("members",), f"{len(self.members)} members",
+                          f"no more members than reps ({self.reps})")
         return self
-
-
-class Policy(_Frozen):
-    """How a rep chooses the next task."""
-
-    name: Literal[POLICY_NAMES] = Field("fifo", description="the prioritisation policy")
 
 
 class Scenario(_Frozen):
@@ -293,11 +388,16 @@ class Scenario(_Frozen):
         default_factory=_default_stages, min_length=1, max_length=20, description="the funnel"
     )
     opportunities: Opportunities = Field(default_factory=Opportunities)
+    post_sale: PostSale = Field(default_factory=PostSale)
     team: Team = Field(default_factory=Team)
-    policy: Policy = Field(default_factory=Policy)
+    policy: Policy = Field(default_factory=Policy, description="the team's policy")
+    best_few: BestFew = Field(default_factory=BestFew)
 
     @model_validator(mode="after")
     def _consistent(self):
+        """Stage win rates must not fall from one stage to the next; `team.skill` and every
+        `team.members` `skill` need one value per stage; channel names must be unique; at
+        most one channel may be `outbound_prospecting`."""
         for k in range(1, len(self.stages)):
             lo, hi = self.stages[k - 1].win_rate, self.stages[k].win_rate
             if hi < lo:
@@ -308,7 +408,8 @@ class Scenario(_Frozen):
                     f"(stages[{k - 1}].win_rate is {lo})",
                 )
         n = len(self.stages)
-        skills = [("team", "skill"), *[("team", "members", i, "skill") for i in range(20)]]
+        skills = [("team", "skill"),
+                  *[("team", "members", i, "skill") for i in range(len(self.team.members))]]
         for path in skills:
             value = _get(self, path)
             if value is not None and len(value) != n:
@@ -317,8 +418,10 @@ class Scenario(_Frozen):
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise _AtPath(("channels", i, "name"), name, "channel names must be unique")
-        if sum(c.kind == "outbound_prospecting" for c in self.channels) > 1:
-            raise ValueError("at most one outbound_prospecting channel is supported")
+        prospecting = [i for i, c in enumerate(self.channels) if c.kind == "outbound_prospecting"]
+        if len(prospecting) > 1:
+            raise _AtPath(("channels", prospecting[1], "kind"), "outbound_prospecting",
+                          "at most one outbound_prospecting channel is supported")
         return self
 
     # -- conveniences -------------------------------------------------------------
@@ -332,6 +435,13 @@ class Scenario(_Frozen):
     def run_days(self) -> float:
         """Warm-up plus results period, in days."""
         return self.warmup_days + self.horizon_days
+
+    @property
+    def typical_cycle_days(self) -> float:
+        """The normal sales cycle: each stage's mean work (at the team's hours per day)
+        plus its mean decision time, summed."""
+        hpd = self.team.hours_per_day
+        return sum(s.mean_work_hours / hpd + s.decision_days.mean for s in self.stages)
 
     @property
     def win_rates(self) -> list[float]:

@@ -1,0 +1,107 @@
+"""Miller Heiman levels over time, rebuilt from a run's tables.
+
+Above the Funnel: an unverified lead. In the Funnel: a tracking opportunity that is
+not (yet) Best Few. Best Few: the scenario's rule (stage win rate and expected close;
+see :func:`sim.policies.best_few`). Orders: a won deal whose post-sale work is pending.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.periods import busy_hours_in_period
+from sim.policies import best_few
+
+LEVEL_COLUMNS = ["above_funnel", "in_funnel", "best_few", "orders"]
+
+
+def _grid(result, step_days: float, include_warmup: bool) -> np.ndarray:
+    sc = result.scenario
+    start = -sc.warmup_days if include_warmup else 0.0
+    return np.arange(start, sc.horizon_days, step_days)
+
+
+def _count(owner_idx, active, n_reps):
+    """Counts per (grid time, rep) of an (items x times) activity matrix."""
+    out = np.zeros((active.shape[1], n_reps))
+    for r in range(n_reps):
+        out[:, r] = active[owner_idx == r].sum(axis=0)
+    return out
+
+
+def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) -> pd.DataFrame:
+    """Stock of each Miller Heiman level per rep at regular times.
+
+    Returns a tidy frame with ``day``, ``date``, ``rep`` and one column per level;
+    use :func:`team_level_stock` for the team's totals.
+    """
+    sc = result.scenario
+    t = _grid(result, step_days, include_warmup)
+    reps = result.rep_names
+    rep_index = {name: i for i, name in enumerate(reps)}
+    inf = np.inf
+
+    leads = result.leads
+    l_owner = leads["owner"].map(rep_index).to_numpy()
+    l_start = leads["created_day"].to_numpy()
+    l_end = leads["closed_day"].fillna(inf).to_numpy()
+    above = (l_start[:, None] <= t) & (t < l_end[:, None])
+
+    hist = result.stage_history
+    opps = result.opportunities.set_index("opportunity_id")
+    h_owner = hist["owner"].map(rep_index).to_numpy()
+    entered = hist["entered_day"].to_numpy()
+    # a stage row lasts until the opportunity moves on or closes
+    next_entry = hist.groupby("opportunity_id")["entered_day"].shift(-1)
+    closed = hist["opportunity_id"].map(opps["closed_day"])
+    h_end = next_entry.fillna(closed).fillna(inf).to_numpy()
+    active = (entered[:, None] <= t) & (t < h_end[:, None])
+    rates = np.asarray(sc.win_rates)[hist["stage_index"].to_numpy()]
+    days_to_close = hist["expected_close_day"].to_numpy()[:, None] - t
+    few = best_few(rates[:, None], days_to_close, sc.best_few.min_win_rate,
+                   sc.best_few.close_within_cycle_share * sc.typical_cycle_days)
+
+    won = opps[opps["status"] == "won"]
+    ev = result.events
+    done = ev[ev["event"] == "post_sale_done"].set_index("opportunity_id")["day"]
+    o_owner = won["owner"].map(rep_index).to_numpy()
+    o_start = won["closed_day"].to_numpy()
+    if sc.post_sale.work_hours > 0:
+        o_end = won.index.map(done).to_numpy(dtype=float)
+        o_end = np.where(np.isnan(o_end), inf, o_end)
+    else:
+        o_end = o_start  # no post-sale work: a won deal leaves the Orders level at once
+    orders = (o_start[:, None] <= t) & (t < o_end[:, None])
+
+    n = len(reps)
+    counts = {
+        "above_funnel": _count(l_owner, above, n),
+        "in_funnel": _count(h_owner, active & ~few, n),
+        "best_few": _count(h_owner, active & few, n),
+        "orders": _count(o_owner, orders, n),
+    }
+    frame = pd.DataFrame({
+        "day": np.repeat(t, n),
+        "rep": np.tile(np.asarray(reps, dtype=object), len(t)),
+        **{level: counts[level].reshape(-1).astype(int) for level in LEVEL_COLUMNS},
+    })
+    frame.insert(1, "date", pd.Timestamp(sc.start_date) + pd.to_timedelta(frame["day"], "D"))
+    return frame
+
+
+def team_level_stock(stock: pd.DataFrame) -> pd.DataFrame:
+    """The team's total of each level at each time."""
+    return stock.groupby(["day", "date"], as_index=False)[LEVEL_COLUMNS].sum()
+
+
+def time_by_level(result) -> pd.DataFrame:
+    """Hours and share of hours each rep spent per level in the results period."""
+    rt = result.rep_time.assign(
+        hours_in_period=busy_hours_in_period(result.rep_time, result.scenario.horizon_days))
+    table = rt.pivot_table(index="rep", columns="level", values="hours_in_period",
+                           aggfunc="sum", fill_value=0.0)
+    table = table.reindex(index=result.rep_names, columns=LEVEL_COLUMNS, fill_value=0.0)
+    table.loc["team"] = table.sum()
+    share = table.div(table.sum(axis=1).where(lambda s: s > 0, 1), axis=0)
+    return pd.concat({"hours": table, "share": share}, axis=1)

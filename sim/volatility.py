@@ -1,0 +1,131 @@
+"""The roller-coaster: how much bookings and prospecting swing, per rep and team.
+
+The swing shows first in a rep's prospecting hours and Above-the-Funnel stock, and
+about one sales cycle later in bookings ("a dry top is always the result of previous
+neglect"). All functions are pure functions of a run's tables, over the results period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.levels import level_stock
+from sim.periods import busy_hours_in_period, in_period
+
+PERIODS = {"month": ("M", "MS", 1), "quarter": ("Q", "QS", 3)}
+"""Period name -> (pandas period code, range frequency, months)."""
+
+
+def cv(values) -> float:
+    """Coefficient of variation (population SD / mean); NaN when the mean is 0."""
+    x = np.asarray(values, dtype=float)
+    mean = x.mean() if len(x) else 0.0
+    return float(x.std() / mean) if mean > 0 else float("nan")
+
+
+def _period_starts(result, period: str) -> pd.DatetimeIndex:
+    sc = result.scenario
+    start = pd.Timestamp(sc.start_date)
+    end = start + pd.Timedelta(days=sc.horizon_days)
+    code, freq, _ = PERIODS[period]
+    starts = pd.date_range(start.to_period(code).to_timestamp(), end, freq=freq)
+    return starts[starts >= start]
+
+
+def bookings_by_period(result, period: str = "month", by_rep: bool = False) -> pd.DataFrame:
+    """Bookings (won amounts by close date) per whole calendar month or quarter of the
+    results period, with zeros for periods without a win. Columns: one per rep when
+    ``by_rep``, else ``team``."""
+    sc = result.scenario
+    starts = _period_starts(result, period)
+    end = pd.Timestamp(sc.start_date) + pd.Timedelta(days=sc.horizon_days)
+    # only whole periods: a half period at the end would look like a slump
+    nxt = starts + pd.offsets.MonthBegin(PERIODS[period][2])
+    starts = starts[nxt <= end]
+    opps = result.opportunities
+    won = opps[(opps["status"] == "won") & in_period(opps["closed_day"], sc.horizon_days)]
+    idx = np.searchsorted(starts.values, won["closed"].values, side="right") - 1
+    won = won.assign(period=idx)
+    won = won[(won["period"] >= 0) & (won["period"] < len(starts))]
+    cols = result.rep_names if by_rep else ["team"]
+    table = pd.DataFrame(0.0, index=starts, columns=cols)
+    if by_rep:
+        sums = won.groupby(["period", "owner"])["amount"].sum()
+        for (p, rep), amount in sums.items():
+            table.iloc[p, cols.index(rep)] = amount
+    else:
+        sums = won.groupby("period")["amount"].sum()
+        table.iloc[sums.index.to_numpy(), 0] = sums.to_numpy()
+    table.index.name = period
+    return table
+
+
+def prospecting_hours(result, window_days: float = 28.0) -> pd.DataFrame:
+    """Each rep's prospecting hours per window (4 weeks by default)."""
+    sc = result.scenario
+    rt = result.rep_time
+    rt = rt[rt["activity"] == "prospect"]
+    edges = np.arange(0, sc.horizon_days - window_days + 1e-9, window_days)
+    hours = busy_hours_in_period(rt, sc.horizon_days)
+    idx = np.floor(rt["start_day"].clip(lower=0) / window_days).astype(int)
+    table = pd.DataFrame(0.0, index=edges, columns=result.rep_names)
+    sums = pd.DataFrame({"w": idx, "rep": rt["rep"], "h": hours}).groupby(["w", "rep"])["h"].sum()
+    for (w, rep), h in sums.items():
+        if w < len(edges):
+            table.loc[edges[w], rep] += h
+    table.index.name = "day"
+    return table
+
+
+def dry_top_lag_days(result, step_days: float = 7.0, max_lag_days: float = 270.0) -> float:
+    """Lag (days) at which a low Above-the-Funnel stock best predicts low bookings.
+
+    The team's weekly Above-the-Funnel stock and its bookings over the following 4
+    weeks are correlated at every lag up to ``max_lag_days``; the lag of the highest
+    correlation is returned (NaN when either series is flat).
+    """
+    stock = level_stock(result, step_days).groupby("day")["above_funnel"].sum()
+    opps = result.opportunities
+    won = opps[opps["status"] == "won"]
+    days = stock.index.to_numpy()
+    window = 28.0
+    order = np.argsort(won["closed_day"].to_numpy())
+    closed = won["closed_day"].to_numpy()[order]
+    cum = np.concatenate([[0.0], np.cumsum(won["amount"].to_numpy()[order])])
+    booked = (cum[np.searchsorted(closed, days + window, side="left")]
+              - cum[np.searchsorted(closed, days, side="left")])
+    a = stock.to_numpy(dtype=float)
+    best, best_lag = -np.inf, np.nan
+    for lag in range(0, int(max_lag_days / step_days) + 1):
+        if len(a) - lag < 8:
+            break
+        x, y = a[: len(a) - lag], booked[lag:]
+        if x.std() == 0 or y.std() == 0:
+            continue
+        r = np.corrcoef(x, y)[0, 1]
+        if r > best:
+            best, best_lag = r, lag * step_days
+    return float(best_lag)
+
+
+def _mean_of_finite(values) -> float:
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def roller_coaster_summary(result) -> dict[str, float]:
+    """Volatility figures: bookings CV per month and quarter (team and mean per rep),
+    prospecting-hours CV per 4 weeks (mean per rep) and the dry-top lag."""
+    month = bookings_by_period(result, "month")
+    quarter = bookings_by_period(result, "quarter")
+    rep_q = bookings_by_period(result, "quarter", by_rep=True)
+    prosp = prospecting_hours(result)
+    return {
+        "bookings_cv_month": cv(month["team"]),
+        "bookings_cv_quarter": cv(quarter["team"]),
+        "rep_bookings_cv_quarter": _mean_of_finite([cv(rep_q[c]) for c in rep_q]),
+        "rep_prospecting_cv_4weeks": _mean_of_finite([cv(prosp[c]) for c in prosp]),
+        "dry_top_lag_days": dry_top_lag_days(result),
+    }

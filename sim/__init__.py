@@ -1,0 +1,26 @@
+"""Funnel Sandbox: a SimPy training sandbox for B2B sales-process management.
+
+The public API for notebooks and scripts::
+
+    from sim import load_scenario, simulate
+    result = simulate(load_scenario("scenarios/baseline.toml"))
+    result.kpis()
+"""
+
+from sim.experiment import compare, paired_difference, replicate, simulate
+from sim.scenario import Scenario
+from sim.scenario_file import ScenarioError, load_scenario, parse_scenario, save_scenario
+from sim.stats import summarize
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "compare",
+    "load_scenario",
+    "paired_difference",
+    "parse_scenario",
+    "replicate",
+    "save_scenario",
+    "simulate",
+    "summarize",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -67,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
                       help="local processes to use (default 1)")
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
+    fc_ = sub.add_parser(
+        "forecast", help="the manager's weekly forecast: per period, and its accuracy")
+    fc_.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
+    fc_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
+    fc_.add_argument("--days", type=_days, help="override the results period (days)")
+    fc_.add_argument("--policy", choices=RUN_POLICIES, help="override every rep's policy")
+    fc_.add_argument("--json", action="store_true", help="print the forecast as JSON")
+
     val = sub.add_parser("validate", help="check scenario files and report every problem")
     val.add_argument("files", nargs="+", help="scenario TOML files")
     return p
@@ -122,10 +131,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # bad arguments (status 2) or --help (status 0)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     try:
+        return _dispatch(args)
+    except BrokenPipeError:  # e.g. `funnel run --json | head`: the reader left, not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
+        return 0
+
+
+def _dispatch(args) -> int:
+    try:
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "forecast":
+            return _forecast(args)
         return _run(args)
     except ScenarioError as exc:
         for problem in exc.problems:
@@ -229,6 +248,48 @@ def _compare(args) -> int:
     return 0
 
 
+def _forecast(args) -> int:
+    from sim import forecast as fc
+    from sim.experiment import simulate
+
+    sc = load_for_run(args)
+    result = simulate(sc)
+    table = fc.forecast_table(result)
+    acc = fc.accuracy(result)
+    if args.json:
+        records = [{k: _jsonable(v) for k, v in row.items()}
+                   for row in table.to_dict(orient="records")]
+        print(json.dumps({"scenario": sc.name, "periods": records,
+                          "accuracy": {k: _jsonable(v) for k, v in acc.summary().items()}}))
+        return 0
+    cur = sc.currency
+    believed = ("the true win rates" if sc.forecast.assumed_win_rates is None else
+                "assumed win rates " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
+    print(f"Funnel Sandbox: {sc.name}, forecast per {sc.forecast.period} made on its first "
+          f"day with {believed} (seed {sc.seed})\n")
+    print(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
+          f"{'best case':>12s} {'actual':>12s} {'error':>8s} {'attained':>9s}")
+    for row in table.itertuples(index=False):
+        print(f"  {row.period:8s} {_money(row.quota):>12s} {_money(row.forecast):>12s} "
+              f"{_money(row.commit):>12s} {_money(row.best_case):>12s} "
+              f"{_money(row.actual):>12s} {_pct(row.error_pct):>8s} "
+              f"{_pct(row.attainment_pct):>9s}")
+    s = acc.summary()
+    print(f"\n  amounts in {cur}; bias {_pct(s['forecast_bias_pct'])} (mean signed error), "
+          f"mean absolute error {_pct(s['forecast_mape_pct'])}, "
+          f"{s['forecast_within_5pct_share']:.0%} of periods within 5%")
+    return 0
+
+
+def _money(x) -> str:
+    return "n/a" if x != x else f"{x:,.0f}"
+
+
+def _pct(x) -> str:
+    """A value already in percent."""
+    return "n/a" if x != x else f"{x:+.1f}%"
+
+
 def _fmt(x) -> str:
     if x is None:
         return "n/a"
@@ -325,6 +386,10 @@ def format_kpis(sc: Scenario, k: dict) -> str:
         f"   (win rate {pct(k['win_rate'])})",
         f"  Open (tracking) at end     {k['open']:>10,}",
         f"  Bookings                   {money(k['bookings']):>18}",
+        f"  Billings (invoiced)        {money(k['billings']):>18}",
+        f"  Cash collected             {money(k['cash_collected']):>18}",
+        f"  Days sales outstanding     {days(k['dso_days']):>18}",
+        f"  Receivables overdue        {money(k['receivables_overdue']):>18}",
         f"  Average deal size          {money(k['avg_deal_size']):>18}",
         f"  Average sales cycle        {days(k['avg_cycle_days']):>18}",
         f"  Lost to neglect            {k['lost_to_neglect']:>10,}",

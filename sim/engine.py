@@ -86,7 +86,7 @@ class Rep:
     __slots__ = (
         "idx", "name", "hours_per_day", "skill", "key", "policy", "needs_levels", "effort_cap",
         "tasks", "wake", "week", "prospect_hours_week", "prospect_hours", "busy_hours",
-        "above_funnel",
+        "above_funnel", "current",
     )
 
     def __init__(self, idx, name, hours_per_day, skill, key, policy, needs_levels, effort_cap):
@@ -100,6 +100,7 @@ class Rep:
         self.prospect_hours = 0.0
         self.busy_hours = 0.0
         self.above_funnel = 0
+        self.current = None  # (task, start) while a task is under way
 
 
 class Engine:
@@ -243,11 +244,19 @@ class Engine:
                 task.level = self.level_of(task.opp, start)
             self._begin(task, rep)
             if task.hours > 0:
+                rep.current = (task, start)
                 yield env.timeout(task.hours / hpd)
+                rep.current = None
             rep.busy_hours += task.hours
-            self.rec.rep_time.append((rep.idx, task.kind, task.stage, task.level,
-                                      _subject_id(task), start, env.now, task.hours))
+            self._log_time(rep, task, start, env.now, task.hours, True)
             self._complete(task, rep)
+
+    def _log_time(self, rep, task, start, end, hours, finished) -> None:
+        lead_id = task.lead.id if task.lead is not None else (
+            task.opp.lead.id if task.opp is not None else -1)
+        opp_id = task.opp.id if task.opp is not None else -1
+        self.rec.rep_time.append((rep.idx, task.kind, task.stage, task.level, lead_id, opp_id,
+                                  start, end, hours, finished))
 
     def _pick(self, rep: Rep) -> Task | None:
         now = self.env.now
@@ -460,19 +469,16 @@ class Engine:
         self.rec.event(now, "lost", lead.id, opp.id, opp.owner, k, 0.0, reason)
 
     def _finish(self) -> None:
-        """Expire the leads whose time ran out after their rep last looked."""
+        """Log work still under way at the end (as far as it got), and expire the leads
+        whose time ran out after their rep last looked."""
         end = self.scenario.run_days
+        for rep in self.reps:
+            if rep.current is not None:
+                task, start = rep.current
+                self._log_time(rep, task, start, end, (end - start) * rep.hours_per_day, False)
         expiry = self.leads_cfg.expiry_days
         queues = {id(rep.tasks): (rep.tasks, rep) for rep in self.reps}
         for tasks, rep in queues.values():
             for t in tasks:
                 if t.kind == VERIFY and t.ready + expiry <= end:
                     self._expire(t.lead, rep)
-
-
-def _subject_id(task: Task) -> int:
-    if task.opp is not None:
-        return task.opp.id
-    if task.kind == VERIFY:
-        return task.lead.id
-    return -1

@@ -17,6 +17,10 @@ from sim.streams import Streams
 
 BATCH = 256
 """Rows drawn at a time for channels whose lead count is not known in advance."""
+MAX_ITEMS = 20
+"""Most line items a deal can have (the schema's bound on ``line_items_max``)."""
+MAX_INSTALMENTS = 12
+"""Most instalments a payment plan can have (the schema's bound)."""
 
 
 def arrival_rate_per_day(channel, scenario: Scenario, days: np.ndarray) -> np.ndarray:
@@ -57,7 +61,9 @@ class LeadTraits:
     """Pre-drawn random traits of a channel's leads, one row per lead.
 
     Columns: ``amount``, ``strategic``, ``contract``, ``customer_u``, ``qualify_u``,
-    ``reason_u``, and one per stage: ``outcome_u``, ``decision_days``, ``work_hours``.
+    ``reason_u``, and one per stage: ``outcome_u``, ``decision_days``, ``work_hours``; after
+    the win: ``contract_delivery_days``, ``order_delivery_days``, ``items_u`` (line items)
+    and, per instalment, ``pay_u`` (bad debt, late, on-time draws) and ``lateness_days``.
     """
 
     def __init__(self, channel, scenario: Scenario, streams: Streams, size: int | None = None):
@@ -83,6 +89,15 @@ class LeadTraits:
             "outcome_u": s[f"{p}.outcome"].random((n, k)),
             "decision_days": self._per_stage(n, "decision_days"),
             "work_hours": self._per_stage(n, "work_hours"),
+            # after the win: delivery time by kind, line items, and each instalment's payment
+            "contract_delivery_days": self.scenario.contracts.delivery_days.sample(
+                s[f"{p}.contracts.delivery_days"], n),
+            "order_delivery_days": self.scenario.orders.delivery_days.sample(
+                s[f"{p}.orders.delivery_days"], n),
+            "items_u": s[f"{p}.line_items"].random((n, MAX_ITEMS + 1)),
+            "pay_u": s[f"{p}.payments"].random((n, MAX_INSTALMENTS, 3)),
+            "lateness_days": self.scenario.payments.lateness_days.sample(
+                s[f"{p}.payments.lateness_days"], (n, MAX_INSTALMENTS)),
         }
         if self.size == 0:
             for name, arr in new.items():

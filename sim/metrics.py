@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.cash import dso_days, receivables_overdue
 from sim.levels import LEVEL_COLUMNS, time_by_level
 from sim.periods import busy_hours_in_period, in_period
 from sim.volatility import bookings_by_period, cv
@@ -19,6 +20,9 @@ def kpis(result) -> dict[str, float]:
     ``bookings_cv_month`` / ``_quarter`` measure the roller-coaster (coefficient of
     variation of the team's bookings per whole calendar month / quarter), and
     ``time_share_<level>`` the share of rep hours spent per Miller Heiman level.
+    ``billings`` (invoiced) and ``cash_collected`` (paid) count money in the period;
+    ``dso_days`` is days sales outstanding and ``receivables_overdue`` the amount past
+    due and unpaid at the end.
     """
     sc = result.scenario
     horizon = sc.horizon_days
@@ -45,6 +49,12 @@ def kpis(result) -> dict[str, float]:
         "avg_cycle_days": float(won["cycle_days"].mean()) if len(won) else np.nan,
         "lost_to_neglect": int((lost["lost_reason"] == "lost_to_neglect").sum()),
         "rep_utilization": utilization(result),
+        "billings": float(result.invoices.loc[
+            in_period(result.invoices["issued_day"], horizon), "amount"].sum()),
+        "cash_collected": float(result.payments.loc[
+            in_period(result.payments["paid_day"], horizon), "amount"].sum()),
+        "dso_days": dso_days(result),
+        "receivables_overdue": receivables_overdue(result),
         "bookings_cv_month": cv(bookings_by_period(result, "month")["team"]),
         "bookings_cv_quarter": cv(bookings_by_period(result, "quarter")["team"]),
         **{f"time_share_{level}": float(share) for level, share in

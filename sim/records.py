@@ -50,7 +50,7 @@ class Recorder:
     def __init__(self):
         self.leads: list[tuple] = []  # (lead_id, channel, row, created, owner)
         self.opportunities: list[tuple] = []  # (opp_id, lead_id, owner, amount, created)
-        # (rep, activity, stage, level, subject_id, start, end, hours)
+        # (rep, activity, stage, level, lead_id, opp_id, start, end, hours, finished)
         self.rep_time: list[tuple] = []
         self.events: list[tuple] = []
 
@@ -100,6 +100,8 @@ class Tables:
         base["status"] = _text(base["lead_id"].map(ends["event"].str.removeprefix("lead_")),
                                "open")
         base["closed_day"] = base["lead_id"].map(ends["day"])
+        verified = ends[ends["event"] != "lead_expired"]
+        base["verified_by"] = _text(base["lead_id"].map(verified["rep"]), "")
         base["qualify_chance"] = base["lead_id"].map(
             ends.loc[ends["event"] != "lead_expired", "value"])
         opp = _frame(self.rec.opportunities, ["opportunity_id", "lead_id", "o", "a", "c"])
@@ -107,7 +109,7 @@ class Tables:
         base["opportunity_id"] = base["opportunity_id"].astype("Int64")
         base["in_warmup"] = base["created_day"] < 0
         return base[["lead_id", "channel", "kind", "medium", "owner", "created", "created_day",
-                     "contacted_day", "response_hours", "status", "closed_day",
+                     "contacted_day", "response_hours", "status", "closed_day", "verified_by",
                      "qualify_chance", "opportunity_id", "in_warmup"]]
 
     def opportunities(self, events: pd.DataFrame, leads: pd.DataFrame) -> pd.DataFrame:
@@ -163,6 +165,10 @@ class Tables:
                      "stage", "status", "lost_reason", "closed", "closed_day", "cycle_days",
                      "in_warmup"]]
 
+    def lead_rows(self) -> pd.DataFrame:
+        return _frame(self.rec.leads, ["lead_id", "ci", "row", "c", "r"]).set_index(
+            "lead_id")[["ci", "row"]]
+
     def stage_history(self, events: pd.DataFrame) -> pd.DataFrame:
         ev = events[events["opportunity_id"] >= 0]
         key = ["opportunity_id", "stage"]
@@ -180,15 +186,20 @@ class Tables:
         dec = dec.rename(columns={"day": "decided_day", "event": "outcome", "note": "lost_reason"})
         hist = hist.merge(dec, on=key, how="left")
         hist["outcome"] = _text(hist["outcome"], "open")
+        # the rot factor the engine applied: exp(-(wait - rot_days) / rot_days) past rot_days
+        rot = np.array([st.rot_days for st in self.sc.stages])[hist["stage"].to_numpy(dtype=int)]
+        excess = (hist["wait_days"] - rot).to_numpy(dtype=float)
+        hist["rot_factor"] = np.where(excess > 0, np.exp(-np.clip(excess, 0, None) / rot), 1.0)
+        hist.loc[hist["wait_days"].isna(), "rot_factor"] = np.nan
         hist["lost_reason"] = _text(hist["lost_reason"], "")
         hist = hist.rename(columns={"stage": "stage_index"})
         hist.insert(2, "stage", [self.sc.stages[k].name for k in hist["stage_index"]])
         return hist.sort_values(["opportunity_id", "stage_index"]).reset_index(drop=True)
 
     def rep_time(self) -> pd.DataFrame:
-        df = _frame(self.rec.rep_time, ["rep", "activity", "stage_index", "level",
-                                                      "subject_id", "start_day", "end_day",
-                                                      "hours"])
+        df = _frame(self.rec.rep_time, ["rep", "activity", "stage_index", "level", "lead_id",
+                                         "opportunity_id", "start_day", "end_day", "hours",
+                                         "finished"])
         df["rep"] = self.rep_names[df["rep"].to_numpy(dtype=int)]
         df["start_day"] -= self.offset
         df["end_day"] -= self.offset

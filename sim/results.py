@@ -27,6 +27,7 @@ class RunResult:
         self.replication = replication
         self._tables = Tables(scenario, traits, recorder, rep_names)
         self.rep_names = list(rep_names)
+        self.traits = traits  # each channel's pre-drawn lead traits (see sim.leadgen)
 
     @cached_property
     def events(self) -> pd.DataFrame:
@@ -53,10 +54,43 @@ class RunResult:
         """Who did what, when, for how long (hours)."""
         return self._tables.rep_time()
 
+    @cached_property
+    def lead_rows(self) -> pd.DataFrame:
+        """Each lead's channel index ``ci`` and trait ``row``, indexed by lead_id."""
+        return self._tables.lead_rows()
+
+    @cached_property
+    def _after_sale(self) -> dict[str, pd.DataFrame]:
+        from sim.contracts import contract_tables
+
+        return contract_tables(self)
+
+    @property
+    def contracts(self) -> pd.DataFrame:
+        """Won deals as contracts (services) or orders (products): delivery and money."""
+        return self._after_sale["contracts"]
+
+    @property
+    def line_items(self) -> pd.DataFrame:
+        """The products or services each contract or order is made of."""
+        return self._after_sale["line_items"]
+
+    @property
+    def invoices(self) -> pd.DataFrame:
+        """Invoices raised on payment-plan milestones, with their status at the end."""
+        return self._after_sale["invoices"]
+
+    @property
+    def payments(self) -> pd.DataFrame:
+        """Payments received by the end of the run."""
+        return self._after_sale["payments"]
+
+    TABLE_NAMES = ("leads", "opportunities", "stage_history", "rep_time", "events",
+                   "contracts", "line_items", "invoices", "payments")
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables by name."""
-        return {name: getattr(self, name) for name in
-                ("leads", "opportunities", "stage_history", "rep_time", "events")}
+        return {name: getattr(self, name) for name in self.TABLE_NAMES}
 
     def kpis(self) -> dict[str, float]:
         """Headline figures over the results period (see :func:`sim.metrics.kpis`)."""

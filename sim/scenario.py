@@ -167,7 +167,11 @@ class Leads(_Frozen):
 class Stage(_Frozen):
     """One stage of the funnel."""
 
-    name: str = Field("Stage", min_length=1, description="any Unicode text")
+    name: str = Field(
+        "Stage", min_length=1,
+        description="any Unicode text, unique in the funnel; left out = `Stage 1`, `Stage 2`, ... "
+        "by position",
+    )
     win_rate: Probability = Field(
         0.25, description="chance of eventually winning a deal in this stage"
     )
@@ -186,6 +190,11 @@ class Stage(_Frozen):
         le=3650,
         description="a stage task waiting longer than this rots: its chance to advance decays "
         "by a factor e per further rot_days",
+    )
+    cycle_part: Literal["design", "procurement", "transaction"] | None = Field(
+        None,
+        description="which part of the course's sales cycle this stage belongs to: `design`, "
+        "`procurement` or `transaction` (payment collection follows the win); none = untagged",
     )
     elastic_gain: float = Field(
         0.0,
@@ -221,14 +230,18 @@ class Stage(_Frozen):
 
 def _default_stages() -> list[Stage]:
     return [
-        Stage(name="Initial contact", win_rate=0.25, work_hours=2, decision_days=Gamma(mean=10)),
-        Stage(name="Needs confirmed", win_rate=0.35, work_hours=4, decision_days=Gamma(mean=14)),
-        Stage(name="Proposal & quote", win_rate=0.55, work_hours=6, decision_days=Gamma(mean=21)),
+        Stage(name="Initial contact", win_rate=0.25, work_hours=2, decision_days=Gamma(mean=10),
+              cycle_part="design"),
+        Stage(name="Needs confirmed", win_rate=0.35, work_hours=4, decision_days=Gamma(mean=14),
+              cycle_part="design"),
+        Stage(name="Proposal & quote", win_rate=0.55, work_hours=6, decision_days=Gamma(mean=21),
+              cycle_part="procurement"),
         Stage(
             name="Negotiation & signing",
             win_rate=0.75,
             work_hours=4,
             decision_days=Gamma(mean=20),
+            cycle_part="transaction",
         ),
     ]
 
@@ -265,11 +278,120 @@ class BestFew(_Frozen):
     )
 
 
+class Forecast(_Frozen):
+    """How the manager forecasts: a snapshot of the pipeline every week."""
+
+    assumed_win_rates: list[Probability] | None = Field(
+        None,
+        description="the win rates the manager believes, one per stage; none = the true ones "
+        "(set them apart to stress-test a wrong belief)",
+    )
+    period: Literal["month", "quarter"] = Field(
+        "quarter", description="the period forecasts and quotas are for"
+    )
+    quota_per_period: float = Field(
+        0.0, ge=0, le=1e12, description="the team's bookings quota per period, in currency; "
+        "0 = none (no coverage figures)"
+    )
+    snapshot_every_days: float = Field(
+        7.0, gt=0, le=365, description="days between the manager's pipeline snapshots"
+    )
+    best_case_min_win_rate: Probability = Field(
+        0.3,
+        description="a tracking deal expected to close in the period is `best case` from this "
+        "assumed stage win rate up (below it: `pipeline`; Best Few deals are `commit`)",
+    )
+
+
 class PostSale(_Frozen):
-    """Work after the win: hand-over, delivery follow-up (the Orders level)."""
+    """Work after the win: the rep's hand-over to delivery (the Orders level).
+
+    Delivery starts only when the hand-over is done, so a policy that leaves Orders
+    last delays delivery, the invoices raised on delivery, and the cash.
+    """
 
     work_hours: float = Field(
-        0.0, ge=0, le=1000, description="rep hours of post-sale work per won deal; 0 = none"
+        0.0, ge=0, le=1000,
+        description="rep hours of post-sale hand-over work per won deal; 0 = none (delivery "
+        "starts at signing)",
+    )
+
+
+MILESTONES = ("signing", "handover", "delivery")
+
+
+class Instalment(_Frozen):
+    """One instalment of a payment plan: a share of the amount, invoiced at a milestone."""
+
+    share: float = Field(0.3, gt=0, le=1, description="share of the deal amount (0..1)")
+    milestone: Literal[MILESTONES] = Field(
+        "signing",
+        description="when it is invoiced: at `signing` (the win), at the rep's `handover` "
+        "to delivery, or at `delivery` (service delivered / goods shipped)",
+    )
+    after_days: float = Field(
+        0.0, ge=0, le=3650, description="days after the milestone the invoice is raised"
+    )
+
+
+class Fulfilment(_Frozen):
+    """How a won deal of one kind (contract or order) is delivered and invoiced."""
+
+    delivery_days: Distribution = Field(
+        default_factory=lambda: Gamma(mean=45, cv=0.5),
+        description="days from hand-over to delivery (service delivered, or goods shipped)",
+    )
+    line_items_max: int = Field(
+        3, ge=1, le=20, description="a deal has 1 to this many line items (equally likely)"
+    )
+    payment_plan: list[Instalment] = Field(
+        default_factory=lambda: [Instalment(share=0.3, milestone="signing"),
+                                 Instalment(share=0.7, milestone="delivery")],
+        min_length=1,
+        max_length=12,
+        description="the instalments; their shares must add up to 100%",
+    )
+
+    @model_validator(mode="after")
+    def _plan_adds_up(self):
+        """The instalment shares of a payment plan must add up to 100%."""
+        total = sum(i.share for i in self.payment_plan)
+        if abs(total - 1.0) > 1e-6:
+            raise _AtPath(("payment_plan",), [i.share for i in self.payment_plan],
+                          f"instalment shares must add up to 100% (they add up to "
+                          f"{total:.1%})")
+        return self
+
+
+def _order_fulfilment() -> Fulfilment:
+    return Fulfilment(delivery_days=Gamma(mean=10, cv=0.5), line_items_max=5,
+                      payment_plan=[Instalment(share=1.0, milestone="delivery")])
+
+
+class Payments(_Frozen):
+    """How customers pay invoices (calibrated to B2B payment surveys)."""
+
+    terms_days: float = Field(
+        30.0, ge=0, le=365, description="payment terms: an invoice is due this many days "
+        "after it is raised (net 30)"
+    )
+    late_share: Probability = Field(
+        0.47, description="share of invoices paid late (~47% of B2B invoices, Atradius)"
+    )
+    lateness_days: Distribution = Field(
+        default_factory=lambda: Gamma(mean=30, cv=0.8),
+        description="days past the due date a late invoice is paid",
+    )
+    on_time_earliest_share: Probability = Field(
+        0.5, description="an on-time invoice is paid between this share of the terms and the "
+        "due date (uniformly)"
+    )
+    bad_debt_share: Probability = Field(
+        0.01, description="share of invoices never paid (bad debt)"
+    )
+    write_off_days: float = Field(
+        120.0, ge=0, le=3650, description="days past due after which an unpaid bad debt is "
+        "written off"
     )
 
 
@@ -387,17 +509,40 @@ class Scenario(_Frozen):
     stages: list[Stage] = Field(
         default_factory=_default_stages, min_length=1, max_length=20, description="the funnel"
     )
-    opportunities: Opportunities = Field(default_factory=Opportunities)
-    post_sale: PostSale = Field(default_factory=PostSale)
+    opportunities: Opportunities = Field(
+        default_factory=Opportunities, description="how customers explain a loss"
+    )
+    post_sale: PostSale = Field(default_factory=PostSale, description="work after the win")
+    contracts: Fulfilment = Field(
+        default_factory=Fulfilment,
+        description="won contracts (services): delivery and payment plan",
+    )
+    orders: Fulfilment = Field(
+        default_factory=_order_fulfilment,
+        description="won orders (products): shipment and payment plan",
+    )
+    payments: Payments = Field(default_factory=Payments, description="how customers pay")
     team: Team = Field(default_factory=Team)
     policy: Policy = Field(default_factory=Policy, description="the team's policy")
-    best_few: BestFew = Field(default_factory=BestFew)
+    best_few: BestFew = Field(default_factory=BestFew, description="the Best Few rule")
+    forecast: Forecast = Field(default_factory=Forecast, description="the manager's forecast")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _name_stages(cls, data):
+        """A stage given without a name is called `Stage 1`, `Stage 2`, ... by position."""
+        if isinstance(data, dict) and isinstance(data.get("stages"), list):
+            stages = [dict(st, name=f"Stage {i + 1}") if isinstance(st, dict) and "name" not in st
+                      else st for i, st in enumerate(data["stages"])]
+            data = {**data, "stages": stages}
+        return data
 
     @model_validator(mode="after")
     def _consistent(self):
-        """Stage win rates must not fall from one stage to the next; `team.skill` and every
-        `team.members` `skill` need one value per stage; channel names must be unique; at
-        most one channel may be `outbound_prospecting`."""
+        """Stage win rates must not fall from one stage to the next; `team.skill`, every
+        `team.members` `skill` and `forecast.assumed_win_rates` need one value per stage;
+        stage names and channel names must be unique; at most one channel may be
+        `outbound_prospecting`."""
         for k in range(1, len(self.stages)):
             lo, hi = self.stages[k - 1].win_rate, self.stages[k].win_rate
             if hi < lo:
@@ -414,6 +559,14 @@ class Scenario(_Frozen):
             value = _get(self, path)
             if value is not None and len(value) != n:
                 raise _AtPath(path, value, f"needs one skill per stage ({n})")
+        assumed = self.forecast.assumed_win_rates
+        if assumed is not None and len(assumed) != n:
+            raise _AtPath(("forecast", "assumed_win_rates"), assumed,
+                          f"needs one win rate per stage ({n})")
+        stage_names = [s.name for s in self.stages]
+        for i, name in enumerate(stage_names):
+            if name in stage_names[:i]:
+                raise _AtPath(("stages", i, "name"), name, "stage names must be unique")
         names = [c.name for c in self.channels]
         for i, name in enumerate(names):
             if name in names[:i]:
@@ -447,6 +600,11 @@ class Scenario(_Frozen):
     def win_rates(self) -> list[float]:
         """Each stage's win rate."""
         return [s.win_rate for s in self.stages]
+
+    @property
+    def assumed_win_rates(self) -> list[float]:
+        """The win rates the manager's forecast uses (the true ones unless set)."""
+        return list(self.forecast.assumed_win_rates or self.win_rates)
 
     def advance_rates(self) -> list[float]:
         """True chance to advance from each stage: w[k] / w[k+1], with w after the last = 1."""

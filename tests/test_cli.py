@@ -26,7 +26,8 @@ KPI_KEYS = {
     "win_rate": float, "bookings": float, "avg_deal_size": float, "avg_cycle_days": float,
     "lost_to_neglect": int, "rep_utilization": float,
 }
-TABLES = ("leads", "opportunities", "stage_history", "rep_time", "events")
+TABLES = ("leads", "opportunities", "stage_history", "rep_time", "events", "contracts",
+          "line_items", "invoices", "payments")
 OUT_FILES = {f"{name}.csv" for name in TABLES} | {"scenario.toml"}
 
 SMALL = """\
@@ -177,7 +178,7 @@ def test_out_writes_the_tables_and_the_scenario(capsys, tmp_path, small):
     assert status == 0, err
     assert {p.name for p in out.iterdir()} == OUT_FILES
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "small.toml"]
-    assert f"wrote 6 files to {out}" in stdout
+    assert f"wrote {len(OUT_FILES)} files to {out}" in stdout
     for name in TABLES:
         table = pd.read_csv(out / f"{name}.csv")
         assert len(table.columns) > 1

@@ -1,0 +1,182 @@
+"""Bookings, billings and cash; DSO, receivables ageing, contract statistics and the
+sales cycle in the course's four parts.
+
+Bookings count a deal when it is signed, billings when it is invoiced, cash when the
+customer pays: three different stories about the same sales. All functions are pure
+functions of a run's tables (see :mod:`sim.contracts`), over the results period.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.periods import in_period
+
+AGEING_BUCKETS = [(0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"), (91, np.inf, "90+")]
+"""Receivables ageing buckets: days since the invoice was raised (whole days)."""
+CYCLE_PARTS = ["design", "procurement", "transaction", "collection"]
+
+
+def _period_index(sc, period: str) -> pd.DatetimeIndex:
+    start = pd.Timestamp(sc.start_date)
+    end = start + pd.Timedelta(days=sc.horizon_days)
+    freq = {"month": "MS", "quarter": "QS"}[period]
+    code = {"month": "M", "quarter": "Q"}[period]
+    return pd.date_range(start.to_period(code).to_timestamp(), end - pd.Timedelta(days=1e-9),
+                         freq=freq)
+
+
+def _sum_by_period(dates: pd.Series, amounts: pd.Series, starts: pd.DatetimeIndex):
+    idx = np.searchsorted(starts.values, dates.values, side="right") - 1
+    out = np.zeros(len(starts))
+    ok = idx >= 0
+    np.add.at(out, idx[ok], amounts.to_numpy()[ok])
+    return out
+
+
+def money_by_period(result, period: str = "month") -> pd.DataFrame:
+    """Bookings, billings and cash collected per month or quarter of the results period."""
+    sc = result.scenario
+    h = sc.horizon_days
+    starts = _period_index(sc, period)
+    origin = pd.Timestamp(sc.start_date)
+
+    def dated(days):
+        return origin + pd.to_timedelta(days, unit="D")
+
+    opps = result.opportunities
+    won = opps[(opps["status"] == "won") & in_period(opps["closed_day"], h)]
+    inv = result.invoices[in_period(result.invoices["issued_day"], h)]
+    pay = result.payments[in_period(result.payments["paid_day"], h)]
+    frame = pd.DataFrame({
+        "period": starts,
+        "bookings": _sum_by_period(dated(won["closed_day"]), won["amount"], starts),
+        "billings": _sum_by_period(dated(inv["issued_day"]), inv["amount"], starts),
+        "cash": _sum_by_period(dated(pay["paid_day"]), pay["amount"], starts),
+    })
+    return frame
+
+
+def receivables_at(invoices: pd.DataFrame, day) -> np.ndarray:
+    """Amount owed (invoiced, not yet paid or written off) at each of ``day``."""
+    day = np.atleast_1d(np.asarray(day, dtype=float))
+    issued = invoices["issued_day"].to_numpy()[:, None]
+    paid = invoices["paid_day"].fillna(np.inf).to_numpy()[:, None]
+    gone = invoices["written_off_day"].fillna(np.inf).to_numpy()[:, None]
+    owed = (issued <= day) & (day < paid) & (day < gone)
+    return (invoices["amount"].to_numpy()[:, None] * owed).sum(axis=0)
+
+
+def dso_days(result) -> float:
+    """Days sales outstanding over the results period: the average receivables divided by
+    the average billings per day (the "average balance" method)."""
+    sc = result.scenario
+    inv = result.invoices
+    h = sc.horizon_days
+    billed = inv.loc[in_period(inv["issued_day"], h), "amount"].sum()
+    if billed <= 0:
+        return float("nan")
+    # the time-average of the receivables over [0, h): sampled at the middle of each day,
+    # the last day weighted by the part of it inside the period (h need not be whole)
+    edges = np.append(np.arange(0.0, h, 1.0), h)
+    mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+    average = float((receivables_at(inv, mids) * widths).sum() / h)
+    return float(average / (billed / h))
+
+
+def dso_by_period(result, period: str = "quarter") -> pd.DataFrame:
+    """DSO per period by the end-of-period method: receivables at the period's end /
+    billings in the period x days in the period."""
+    sc = result.scenario
+    money = money_by_period(result, period)
+    origin = pd.Timestamp(sc.start_date)
+    starts = (money["period"] - origin).dt.total_seconds() / 86400
+    ends = np.minimum(np.append(starts.to_numpy()[1:], sc.horizon_days), sc.horizon_days)
+    length = ends - np.maximum(starts.to_numpy(), 0)
+    owed = receivables_at(result.invoices, ends - 1e-9)
+    dso = np.where(money["billings"] > 0, owed / money["billings"].where(
+        money["billings"] > 0, 1) * length, np.nan)
+    return money.assign(receivables=owed, dso_days=dso)
+
+
+def receivables_ageing(result, on: float | None = None) -> pd.DataFrame:
+    """Open receivables by age (days since invoiced) at day ``on`` (default: the end),
+    with the overdue part (past the due date) of each bucket."""
+    inv = result.invoices
+    day = result.scenario.horizon_days - 1e-9 if on is None else float(on)
+    owed = receivables_at(inv, day) if len(inv) else np.zeros(1)
+    open_ = inv[(inv["issued_day"] <= day)
+                & ~(inv["paid_day"] <= day) & ~(inv["written_off_day"] <= day)]
+    age = np.floor(day - open_["issued_day"])
+    rows = []
+    for lo, hi, label in AGEING_BUCKETS:
+        sel = (age >= lo) & (age <= hi)
+        overdue = sel & (open_["due_day"] < day)
+        rows.append({"bucket": label, "invoices": int(sel.sum()),
+                     "amount": float(open_.loc[sel, "amount"].sum()),
+                     "overdue": float(open_.loc[overdue, "amount"].sum())})
+    table = pd.DataFrame(rows)
+    assert np.isclose(table["amount"].sum(), owed[0])  # the buckets cover every receivable
+    return table
+
+
+def receivables_overdue(result) -> float:
+    """Amount past its due date and unpaid at the end of the results period."""
+    return float(receivables_ageing(result)["overdue"].sum())
+
+
+def contract_statistics(result, by: str = "kind", period: str = "quarter") -> pd.DataFrame:
+    """The course's contract statistics: counts and amounts of contracts and orders by
+    ``kind``, ``status`` or signing ``period``, with invoiced and collected amounts."""
+    c = result.contracts
+    c = c[in_period(c["signed_day"], result.scenario.horizon_days)]
+    if by == "period":
+        code = {"month": "M", "quarter": "Q"}[period]
+        key = c["signed_date"].dt.to_period(code).astype(str).rename("period")
+    elif by in ("kind", "status", "owner", "channel"):
+        key = c[by]
+    else:
+        raise ValueError(f"by: value {by!r} is not allowed: must be 'kind', 'status', "
+                         "'owner', 'channel' or 'period'")
+    g = c.groupby(key, sort=True)
+    table = pd.DataFrame({"count": g.size(), "amount": g["amount"].sum(),
+                          "invoiced": g["invoiced"].sum(), "collected": g["collected"].sum()})
+    return table.reset_index()
+
+
+def sales_cycle_parts(result) -> pd.DataFrame:
+    """Each won deal's sales cycle in the course's four parts (days): design,
+    procurement and transaction time (the stages tagged with each ``cycle_part``), and
+    payment-collection time (signing to the last payment; NaN while money is owed)."""
+    sc = result.scenario
+    hist = result.stage_history
+    won = result.opportunities
+    won = won[won["status"] == "won"][["opportunity_id", "created_day", "closed_day"]]
+    hist = hist[hist["opportunity_id"].isin(won["opportunity_id"])]
+    parts = [s.cycle_part or "untagged" for s in sc.stages]
+    spent = hist.assign(part=[parts[k] for k in hist["stage_index"]],
+                        days=hist["decided_day"] - hist["entered_day"])
+    table = spent.pivot_table(index="opportunity_id", columns="part", values="days",
+                              aggfunc="sum", fill_value=0.0)
+    table = table.reindex(won["opportunity_id"]).fillna(0.0)
+    for part in CYCLE_PARTS[:3]:
+        if part not in table:
+            table[part] = 0.0
+    contracts = result.contracts.set_index("contract_id")
+    table["collection"] = (contracts["fully_paid_day"] - contracts["signed_day"]).reindex(
+        table.index)
+    selling = [c for c in table.columns if c != "collection"]
+    table["total"] = table[selling].sum(axis=1) + table["collection"]
+    table.columns.name = None
+    return table.reset_index()
+
+
+def sales_cycle_summary(result) -> pd.DataFrame:
+    """Mean days per part of the sales cycle over deals won in the results period."""
+    parts = sales_cycle_parts(result)
+    won = result.opportunities.set_index("opportunity_id")["closed_day"]
+    parts = parts[in_period(parts["opportunity_id"].map(won), result.scenario.horizon_days)]
+    cols = [c for c in [*CYCLE_PARTS, "untagged", "total"] if c in parts]
+    return pd.DataFrame({"part": cols, "mean_days": [parts[c].mean() for c in cols],
+                         "deals": [int(parts[c].notna().sum()) for c in cols]})

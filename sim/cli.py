@@ -47,8 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
     run.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
     run.add_argument("--days", type=_days, help="override the results period (days, up to 3650)")
-    run.add_argument("--out", help="write tables (CSV) and the scenario (TOML) into this "
-                                   "directory, which must be new or empty")
+    run.add_argument("--out", help="write tables (CSV), the scenario (TOML) and the report "
+                                   "(report.html) into this directory, which must be new or "
+                                   "empty")
+    run.add_argument("--open", action="store_true",
+                     help="open the report in a web browser (in a new temporary directory "
+                          "unless --out is given)")
     run.add_argument("--policy", choices=RUN_POLICIES,
                      help="override the policy of every rep (the scenario's own otherwise)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
@@ -318,7 +322,26 @@ def _run(args) -> int:
             raise UsageError(f"--out: {exc}; nothing was written") from None
         if not args.json:
             print(f"\nwrote {len(written)} files to {out}")
+    if args.open:
+        _open_report(result, out)
     return 0
+
+
+def _open_report(result, out: Path | None) -> None:
+    """Open the run's report in a browser; without --out it goes to a new temporary
+    directory, so nothing of the user's is touched."""
+    import tempfile
+    import webbrowser
+
+    from sim.report import write_report
+
+    if out is None:
+        out = Path(tempfile.mkdtemp(prefix="funnel-report-"))
+        page = write_report(result, out / "report.html")
+    else:
+        page = out / "report.html"
+    if not webbrowser.open(page.resolve().as_uri()):
+        print(f"could not start a web browser; the report is at {page}", file=sys.stderr)
 
 
 def _check_out_dir(out: str) -> Path:

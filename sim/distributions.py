@@ -39,52 +39,47 @@ class Fixed(_Dist):
         return np.full(size, self.value, dtype=float)
 
 
-class Exponential(_Dist):
-    """Memoryless; the coefficient of variation is 1."""
+class _ByMean(_Dist):
+    """A distribution given by its mean (written ``mean`` in a scenario)."""
 
-    dist: Literal["exponential"] = "exponential"
-    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
+    mean_: float = Field(1.0, gt=0, le=1e12, alias="mean", description="the mean")
 
     model_config = ConfigDict(populate_by_name=True)
 
     @property
     def mean(self) -> float:
         return self.mean_
+
+
+class _ByMeanCV(_ByMean):
+    """A distribution given by its mean and coefficient of variation (SD / mean)."""
+
+    cv: float = Field(0.5, gt=0, le=10, description="coefficient of variation")
+
+
+class Exponential(_ByMean):
+    """Memoryless; the coefficient of variation is 1."""
+
+    dist: Literal["exponential"] = "exponential"
 
     def sample(self, rng, size):
         return rng.exponential(self.mean_, size)
 
 
-class Gamma(_Dist):
+class Gamma(_ByMeanCV):
     """Gamma by mean and coefficient of variation (standard deviation / mean)."""
 
     dist: Literal["gamma"] = "gamma"
-    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
-    cv: float = Field(0.5, gt=0, le=10, description="coefficient of variation")
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     def sample(self, rng, size):
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean_ / shape, size)
 
 
-class Lognormal(_Dist):
+class Lognormal(_ByMeanCV):
     """Lognormal by mean and coefficient of variation; right-skewed, like deal sizes."""
 
     dist: Literal["lognormal"] = "lognormal"
-    mean_: float = Field(1.0, gt=0, alias="mean", description="the mean")
-    cv: float = Field(0.5, gt=0, le=10, description="coefficient of variation")
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    @property
-    def mean(self) -> float:
-        return self.mean_
 
     def sample(self, rng, size):
         sigma2 = np.log1p(self.cv**2)

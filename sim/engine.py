@@ -397,7 +397,7 @@ class Engine:
     def _expire(self, lead: Lead, rep: Rep) -> None:
         self.reps[lead.owner].above_funnel -= 1
         self.rec.event(lead.created + self.leads_cfg.expiry_days, "lead_expired", lead.id, -1,
-                       rep.idx, -1, 0.0)
+                       lead.owner, -1, 0.0)
 
     def _verified(self, lead: Lead, rep: Rep) -> None:
         now = self.env.now

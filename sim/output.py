@@ -7,8 +7,9 @@ from pathlib import Path
 from sim.scenario_file import to_toml
 
 
-def write_run(result, out: str | Path) -> list[Path]:
-    """Write every table as CSV and the scenario as ``scenario.toml`` into ``out``.
+def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
+    """Write every table as CSV, the scenario as ``scenario.toml`` and (unless
+    ``report`` is false) the HTML report as ``report.html`` into ``out``.
 
     ``out`` is created if needed; files already there are never overwritten (a clash
     raises ``FileExistsError`` before anything is written). If writing fails part way,
@@ -27,6 +28,12 @@ def write_run(result, out: str | Path) -> list[Path]:
         raise NotADirectoryError(f"{out} is a file, not a directory")
     tables = result.tables()
     names = [f"{name}.csv" for name in tables] + ["scenario.toml"]
+    page = None
+    if report:
+        from sim.report import build_report
+
+        page = build_report(result)  # before anything is written: a failure writes nothing
+        names.append("report.html")
     clashes = [n for n in names if (out / n).exists()]
     if clashes:
         raise FileExistsError(f"{out}: would overwrite {', '.join(clashes)}")
@@ -43,6 +50,11 @@ def write_run(result, out: str | Path) -> list[Path]:
         with path.open("x", encoding="utf-8") as fh:
             written.append(path)
             fh.write(to_toml(result.scenario))
+        if page is not None:
+            path = out / "report.html"
+            with path.open("x", encoding="utf-8") as fh:
+                written.append(path)
+                fh.write(page)
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)

@@ -18,9 +18,12 @@ PERIODS = {"month": ("M", "MS", 1), "quarter": ("Q", "QS", 3)}
 
 
 def cv(values) -> float:
-    """Coefficient of variation (population SD / mean); NaN when the mean is 0."""
+    """Coefficient of variation (population SD / mean); NaN when the mean is 0 or there
+    are fewer than two values (one period cannot swing)."""
     x = np.asarray(values, dtype=float)
-    mean = x.mean() if len(x) else 0.0
+    if len(x) < 2:
+        return float("nan")
+    mean = x.mean()
     return float(x.std() / mean) if mean > 0 else float("nan")
 
 

@@ -28,7 +28,7 @@ KPI_KEYS = {
 }
 TABLES = ("leads", "opportunities", "stage_history", "rep_time", "events", "contracts",
           "line_items", "invoices", "payments")
-OUT_FILES = {f"{name}.csv" for name in TABLES} | {"scenario.toml"}
+OUT_FILES = {f"{name}.csv" for name in TABLES} | {"scenario.toml", "report.html"}
 
 SMALL = """\
 name = "small"

@@ -64,3 +64,10 @@ def test_error_examples_are_what_the_tool_prints(tmp_path, monkeypatch, capsys):
         Path("my.toml").write_text(text)
         assert cli.main(["validate", "my.toml"]) == 2
         assert expected in capsys.readouterr().err
+
+
+def test_images_in_the_readme_exist():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README)
+    assert len(images) >= 2
+    for path in images:
+        assert (ROOT / path).is_file() and (ROOT / path).stat().st_size > 10_000, path

@@ -21,10 +21,12 @@ from sim.scenario_file import ScenarioError, explain, load_scenario
 
 EXIT_BAD_INPUT = 2
 RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
-COMPARE_METRICS = ["bookings", "won", "win_rate", "bookings_cv_month", "bookings_cv_quarter",
-                   "rep_bookings_cv_quarter", "rep_prospecting_cv_4weeks", "dry_top_lag_days",
-                   "lost_to_neglect", "time_share_best_few", "time_share_above_funnel",
-                   "time_share_in_funnel", "time_share_orders"]
+COMPARE_METRICS = [  # where the swing shows first: prospecting and the top of the funnel
+    "rep_prospecting_cv_4weeks", "rep_above_funnel_cv_weeks", "time_share_above_funnel",
+    "time_share_best_few", "time_share_in_funnel", "time_share_orders",
+    # then bookings, about one sales cycle later
+    "dry_top_lag_days", "rep_bookings_cv_quarter", "bookings_cv_month", "bookings_cv_quarter",
+    "bookings", "won", "win_rate", "lost_to_neglect", "cash_collected", "dso_days"]
 DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from sim.leadgen import LeadTraits, arrival_days
-from sim.policies import PolicyKey, best_few, policy_key
+from sim.policies import PolicyKey, best_few, fifo, policy_key
 from sim.records import Recorder
 from sim.scenario import Scenario
 from sim.streams import Streams
@@ -80,6 +80,21 @@ class Task:
         self.level = LEVEL_OF_KIND.get(kind, "in_funnel")
 
 
+class TaskList(list):
+    """The tasks waiting for a rep (or a pooled team), and the earliest day one of its
+    leads can expire, so that the rep looks for expired leads only when one may be."""
+
+    __slots__ = ("next_expiry",)
+
+    def __init__(self):
+        super().__init__()
+        self.next_expiry = math.inf
+
+
+def _ready_seq(task: Task):
+    return (task.ready, task.seq)
+
+
 class Rep:
     """A sales rep: hours, skill, policy and the tasks waiting for it."""
 
@@ -93,7 +108,7 @@ class Rep:
         self.idx, self.name, self.hours_per_day, self.skill = idx, name, hours_per_day, skill
         self.key, self.policy, self.needs_levels = key, policy, needs_levels
         self.effort_cap = effort_cap  # extra closing hours given to one deal, per stage
-        self.tasks: list[Task] = []
+        self.tasks = TaskList()
         self.wake = None
         self.week = -1
         self.prospect_hours_week = 0.0
@@ -158,7 +173,7 @@ class Engine:
     def _make_reps(self, override):
         team = self.scenario.team
         self.pooled = team.assignment == "pool"
-        shared: list[Task] = []
+        shared = TaskList()
         reps = []
         for i in range(team.reps):
             spec = team.members[i] if i < len(team.members) else None
@@ -262,7 +277,7 @@ class Engine:
         now = self.env.now
         expiry = self.leads_cfg.expiry_days
         tasks = rep.tasks
-        if any(t.kind == VERIFY and now - t.ready > expiry for t in tasks):
+        if now > tasks.next_expiry - 1e-9:  # some lead may have expired: look
             keep = []
             for t in tasks:
                 if t.kind == VERIFY and now - t.ready > expiry:
@@ -270,19 +285,24 @@ class Engine:
                 else:
                     keep.append(t)
             tasks[:] = keep  # in place: a pooled team shares this list
+            tasks.next_expiry = min((t.ready + expiry for t in tasks if t.kind == VERIFY),
+                                    default=math.inf)
         prospect = self._prospect_task(rep, now)
-        if tasks:
-            candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
-            if rep.needs_levels:
-                for t in candidates:
-                    if t.opp is not None and t.kind != POST_SALE:
-                        t.level = self.level_of(t.opp, now)
-            key = rep.key
+        if not tasks:
+            return prospect[0] if prospect is not None else None
+        candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
+        if rep.needs_levels:
+            for t in candidates:
+                if t.opp is not None and t.kind != POST_SALE:
+                    t.level = self.level_of(t.opp, now)
+        key = rep.key
+        if key is fifo:  # the same order as the general rule below, without the calls
+            best = min(candidates, key=_ready_seq)
+        else:
             best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
-            if best.kind != PROSPECT:
-                tasks.remove(best)
-            return best
-        return prospect[0] if prospect is not None else None
+        if best.kind != PROSPECT:
+            tasks.remove(best)
+        return best
 
     def _prospect_task(self, rep: Rep, now: float):
         """``(task, due)`` for prospecting, or None when the week's list is used up."""
@@ -372,6 +392,9 @@ class Engine:
         self._seq += 1
         task.seq = self._seq
         rep.tasks.append(task)
+        if task.kind == VERIFY:
+            rep.tasks.next_expiry = min(rep.tasks.next_expiry,
+                                        task.ready + self.leads_cfg.expiry_days)
         if self.pooled:  # wake one idle rep of the team
             rep = next((r for r in self.reps if r.wake is not None and not r.wake.triggered),
                        None)

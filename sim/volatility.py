@@ -120,15 +120,18 @@ def _mean_of_finite(values) -> float:
 
 def roller_coaster_summary(result) -> dict[str, float]:
     """Volatility figures: bookings CV per month and quarter (team and mean per rep),
-    prospecting-hours CV per 4 weeks (mean per rep) and the dry-top lag."""
+    prospecting-hours CV per 4 weeks and Above-the-Funnel stock CV per week (means over
+    reps), and the dry-top lag."""
     month = bookings_by_period(result, "month")
     quarter = bookings_by_period(result, "quarter")
     rep_q = bookings_by_period(result, "quarter", by_rep=True)
     prosp = prospecting_hours(result)
+    stock = level_stock(result, 7.0).pivot(index="day", columns="rep", values="above_funnel")
     return {
         "bookings_cv_month": cv(month["team"]),
         "bookings_cv_quarter": cv(quarter["team"]),
         "rep_bookings_cv_quarter": _mean_of_finite([cv(rep_q[c]) for c in rep_q]),
         "rep_prospecting_cv_4weeks": _mean_of_finite([cv(prosp[c]) for c in prosp]),
+        "rep_above_funnel_cv_weeks": _mean_of_finite([cv(stock[c]) for c in stock]),
         "dry_top_lag_days": dry_top_lag_days(result),
     }

@@ -32,6 +32,8 @@ def _variants(sc: Scenario):
     slow_stage["stages"] = [s.model_dump() for s in stages]
     return {
         "policy": sc.with_(policy={"name": "classic"}),
+        "close_first": sc.with_(policy={"name": "close_first"}),
+        "miller_heiman": sc.with_(policy={"name": "miller_heiman"}),
         "team size": sc.with_(team=sc.team.model_copy(update={"reps": 9}).model_dump()),
         "work hours": Scenario.model_validate(slow_stage),
         "pooled team": sc.with_(team=sc.team.model_copy(update={"assignment": "pool"})
@@ -45,7 +47,8 @@ def base():
     return sc, simulate(sc)
 
 
-@pytest.mark.parametrize("change", ["policy", "team size", "work hours", "pooled team"])
+@pytest.mark.parametrize("change", ["policy", "close_first", "miller_heiman", "team size",
+                                    "work hours", "pooled team"])
 def test_changing_how_the_team_works_leaves_arrivals_unchanged(base, change):
     sc, ref = base
     other = simulate(_variants(sc)[change])

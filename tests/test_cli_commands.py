@@ -1,0 +1,83 @@
+"""`funnel compare` and `funnel forecast`: output, JSON and bad input."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sim.cli import COMPARE_METRICS, main
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = ROOT / "scenarios" / "three_stages.toml"
+
+
+def run(capsys, *argv):
+    status = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_compare_json_pairs_the_policies(capsys):
+    status, out, err = run(capsys, "compare", SMALL, "--policies", "fifo", "close_first",
+                           "--replications", "3", "--days", "120", "--json")
+    assert status == 0, err
+    data = json.loads(out)
+    assert data["policies"] == ["fifo", "close_first"] and data["replications"] == 3
+    assert [m["metric"] for m in data["metrics"]] == COMPARE_METRICS
+    bookings = next(m for m in data["metrics"] if m["metric"] == "bookings")
+    diff = bookings["close_first - fifo"]
+    assert diff["difference"] == pytest.approx(bookings["close_first"] - bookings["fifo"])
+    assert diff["ci_low"] <= diff["difference"] <= diff["ci_high"]
+
+
+def test_compare_table_lists_every_metric(capsys):
+    status, out, err = run(capsys, "compare", SMALL, "--policies", "fifo", "classic",
+                           "--replications", "2", "--days", "90")
+    assert status == 0, err
+    assert "2 paired replications" in out
+    for metric in COMPARE_METRICS:
+        assert metric in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--policies", "fifo"], "at least two different policies"),
+    (["--policies", "fifo", "fifo"], "at least two different policies"),
+    (["--policies", "fifo", "greedy"], "invalid choice: 'greedy'"),
+    (["--replications", "1"], "replications must be a whole number from 2"),
+    (["--replications", "many"], "value 'many' is not allowed"),
+    (["--workers", "0"], "workers must be a whole number from 1"),
+])
+def test_compare_rejects_bad_arguments(capsys, argv, words):
+    status, out, err = run(capsys, "compare", SMALL, *argv)
+    assert status == 2
+    assert words in err and "Traceback" not in err and out == ""
+
+
+def test_forecast_table_and_json(capsys):
+    status, out, err = run(capsys, "forecast", ROOT / "scenarios" / "baseline.toml")
+    assert status == 0, err
+    for word in ("2026Q1", "2026Q4", "quota", "commit", "bias"):
+        assert word in out
+    status, out, err = run(capsys, "forecast", ROOT / "scenarios" / "baseline.toml", "--json")
+    data = json.loads(out)
+    assert [p["period"] for p in data["periods"]] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+    assert data["accuracy"]["forecast_periods"] == 4
+    assert all(p["quota"] == 1_000_000 for p in data["periods"])
+
+
+def test_forecast_with_wrong_beliefs_says_so(capsys, tmp_path):
+    text = (ROOT / "scenarios" / "baseline.toml").read_text()
+    wrong = tmp_path / "optimist.toml"
+    wrong.write_text(text.replace("[forecast]", "[forecast]\nassumed_win_rates = "
+                                                "[0.35, 0.45, 0.65, 0.85]"))
+    status, out, err = run(capsys, "forecast", wrong)
+    assert status == 0, err
+    assert "assumed win rates 35%, 45%, 65%, 85%" in out
+
+
+def test_forecast_rejects_a_bad_scenario(capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[forecast]\nassumed_win_rates = [0.5]\n")
+    status, out, err = run(capsys, "forecast", bad)
+    assert status == 2 and out == ""
+    assert f"{bad}: forecast.assumed_win_rates: value [0.5] is not allowed" in err

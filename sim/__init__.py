@@ -9,7 +9,13 @@ The public API for notebooks and scripts::
 
 from sim.experiment import compare, paired_difference, replicate, simulate
 from sim.scenario import Scenario
-from sim.scenario_file import ScenarioError, load_scenario, parse_scenario, save_scenario
+from sim.scenario_file import (
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+    save_scenario,
+    vary,
+)
 from sim.stats import summarize
 
 __all__ = [
@@ -23,4 +29,5 @@ __all__ = [
     "save_scenario",
     "simulate",
     "summarize",
+    "vary",
 ]

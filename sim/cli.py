@@ -1,7 +1,11 @@
 """The ``funnel`` command line.
 
-``funnel run [SCENARIO] [--seed N] [--days D] [--out DIR] [--json]`` runs one
-replication and prints its KPIs; ``funnel validate FILE...`` checks scenario files.
+- ``funnel run [SCENARIO] [--seed N] [--days D] [--policy NAME] [--out DIR] [--open]
+  [--json]`` runs one replication and prints its KPIs (and writes tables and a report);
+- ``funnel compare [SCENARIO] --policies A B ...`` runs policies on paired replications;
+- ``funnel forecast [SCENARIO]`` prints the manager's forecast per period and its accuracy;
+- ``funnel validate FILE...`` checks scenario files.
+
 Bad input prints ``error: FILE: field: value ...: rule`` and exits with status 2.
 """
 

@@ -478,9 +478,13 @@ def _end_date(sc) -> str:
     return f"{end.day} {end:%b %Y}"
 
 
-def funnel_chart(result, day: float | None = None, measure: str = "both") -> Figure:
-    """:func:`plot_funnel` of :func:`funnel_data` (at the end of the run by default)."""
+def funnel_chart(result, on=None, measure: str = "both") -> Figure:
+    """:func:`plot_funnel` of :func:`funnel_data` on ``on`` (a date such as "2026-06-30", or
+    days from ``start_date``; the end of the run by default)."""
+    from sim.views import as_of_day
+
     sc = result.scenario
+    day = None if on is None else as_of_day(result, on)
     when = (f"on {_end_date(sc)} (end of the run)" if day is None else
             f"on {(pd.Timestamp(sc.start_date) + pd.Timedelta(days=day)):%d %b %Y}")
     return plot_funnel(funnel_data(result, day), measure=measure, currency=sc.currency,

@@ -549,8 +549,10 @@ class Scenario(_Frozen):
                 raise _AtPath(
                     ("stages", k, "win_rate"),
                     hi,
-                    f"win rates must not fall from one stage to the next "
-                    f"(stages[{k - 1}].win_rate is {lo})",
+                    f"win rates must not fall from one stage to the next: stage "
+                    f"'{self.stages[k].name}' (stages[{k}], counting from 0) has {hi}, below "
+                    f"the {lo} of the stage before it, '{self.stages[k - 1].name}' "
+                    f"(stages[{k - 1}]); raise this one or lower that one",
                 )
         n = len(self.stages)
         skills = [("team", "skill"),

@@ -429,3 +429,58 @@ def _models_in(annotation) -> list:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return []
+
+
+# -- variants by field path ------------------------------------------------------------------
+
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def parse_path(path: str) -> tuple:
+    """``"stages[2].win_rate"`` -> ``("stages", 2, "win_rate")``."""
+    parts = []
+    pos = 0
+    for m in _PATH_PART.finditer(path):
+        if m.start() != pos and path[pos:m.start()] != ".":
+            break
+        parts.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
+        pos = m.end()
+    if not parts or pos != len(path):
+        raise ScenarioError("changes", [f"{path}: is not a field path like "
+                                        "'stages[2].win_rate' or 'team.reps'"])
+    return tuple(parts)
+
+
+def field_value(scenario: Scenario, path: str):
+    """The value of the field at ``path`` (as written in TOML); ScenarioError if none."""
+    value = _lookup(scenario.model_dump(by_alias=True), parse_path(path))
+    if value is _ABSENT:
+        raise ScenarioError("changes", [f"{path}: no such field"])
+    return value
+
+
+def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario:
+    """A validated variant of ``scenario`` with fields set by path.
+
+    Example: ``vary(sc, {"team.reps": 7, "stages[2].win_rate": 0.6})``. Bad paths and
+    values raise :class:`ScenarioError` naming the field, the value and the rule.
+    """
+    data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
+    for path, value in changes.items():
+        parts = parse_path(path)
+        cur = data
+        for i, key in enumerate(parts[:-1]):
+            nxt = parts[i + 1]
+            try:
+                if isinstance(key, int):
+                    cur = cur[key]
+                else:
+                    cur = cur.setdefault(key, [] if isinstance(nxt, int) else {})
+            except (IndexError, KeyError, TypeError, AttributeError):
+                raise ScenarioError(
+                    source, [f"{path}: no such field (at {_dotted(parts[:i + 1])})"]) from None
+        try:
+            cur[parts[-1]] = value
+        except (IndexError, TypeError):
+            raise ScenarioError(source, [f"{path}: no such field"]) from None
+    return validate_scenario(data, source)

@@ -83,3 +83,18 @@ def test_work_hours_distribution_uses_its_own_stream():
     varied = Scenario.model_validate(sc.model_dump() | {"stages": stages})
     pd.testing.assert_frame_equal(_marketing_leads(simulate(sc)),
                                   _marketing_leads(simulate(varied)))
+
+
+def test_results_do_not_depend_on_where_replications_run():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sim.experiment import replicate
+
+    sc = Scenario(horizon_days=60, warmup_days=20, seed=8)
+    here = replicate(sc, [0, 1, 2])
+    pool = replicate(sc, [0, 1, 2], workers=2)
+    with ThreadPoolExecutor(2) as ex:  # any concurrent.futures executor, e.g. Dask's
+        other = replicate(sc, [2, 0, 1], executor=ex).sort_values("replication")
+    pd.testing.assert_frame_equal(here, pool)
+    pd.testing.assert_frame_equal(here, other.reset_index(drop=True))
+    assert here["leads"].nunique() == 3  # the replications really differ

@@ -1,0 +1,169 @@
+"""Sliders for lessons, declared as data and checked against the scenario schema.
+
+A lesson lists its controls as :class:`Slider` specs (a field path, a label, a range);
+:class:`Panel` turns them into ipywidgets, makes a validated variant of the scenario on
+every change, runs it, and hands the result to the lesson's ``show`` function. An
+impossible setting never reaches the engine: the panel shows the field, the value and
+the rule in plain words, and keeps the last good picture.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import annotated_types
+import ipywidgets as widgets
+from IPython.display import display
+
+from sim.experiment import simulate
+from sim.scenario import Scenario
+from sim.scenario_file import ScenarioError, field_value, parse_path, vary
+
+
+@dataclass(frozen=True)
+class Slider:
+    """One control: the scenario field it sets, and the range a learner may choose."""
+
+    path: str
+    label: str
+    min: float
+    max: float
+    step: float
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A drop-down for a field with named options (a policy, an assignment rule)."""
+
+    path: str
+    label: str
+    options: tuple[str, ...]
+
+
+def field_bounds(scenario: Scenario, path: str) -> tuple[float, float]:
+    """The schema's lower and upper bound of the number at ``path`` (inf if none)."""
+    parts = parse_path(path)
+    model, field = type(scenario), None
+    obj = scenario
+    for key in parts:
+        if isinstance(key, int):
+            obj = obj[key]
+            model = type(obj)
+            continue
+        field = model.model_fields[key]
+        obj = getattr(obj, key)
+        model = type(obj)
+    lo, hi = -float("inf"), float("inf")
+    for meta in field.metadata if field is not None else []:
+        if isinstance(meta, annotated_types.Ge | annotated_types.Gt):
+            lo = float(getattr(meta, "ge", getattr(meta, "gt", lo)))
+        if isinstance(meta, annotated_types.Le | annotated_types.Lt):
+            hi = float(getattr(meta, "le", getattr(meta, "lt", hi)))
+    return lo, hi
+
+
+def check_controls(scenario: Scenario, controls) -> None:
+    """Every control must name a real field, and a slider's range must lie within the
+    field's bounds; raises ``ValueError`` saying which control breaks which rule."""
+    for c in controls:
+        try:
+            field_value(scenario, c.path)
+        except ScenarioError:
+            raise ValueError(f"control {c.label!r}: {c.path} is not a field of the "
+                             "scenario") from None
+        if isinstance(c, Slider):
+            lo, hi = field_bounds(scenario, c.path)
+            if c.min < lo or c.max > hi or c.min >= c.max or c.step <= 0:
+                raise ValueError(f"control {c.label!r}: range {c.min}..{c.max} (step {c.step}) "
+                                 f"does not fit {c.path}, which allows {lo}..{hi}")
+
+
+class Panel:
+    """Controls, a run button-free live view, and a message line for bad settings.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The starting point; the controls start at its values.
+    controls : list of Slider or Choice
+    show : callable
+        ``show(result)`` draws what the lesson wants to see (figures, tables).
+    run : callable, optional
+        ``run(scenario) -> result``; one replication by default.
+    """
+
+    def __init__(self, scenario: Scenario, controls, show: Callable,
+                 run: Callable | None = None):
+        check_controls(scenario, controls)
+        self.scenario = scenario
+        self.controls = list(controls)
+        self.show = show
+        self.run = run or simulate
+        self.widgets = []
+        for c in self.controls:
+            value = field_value(scenario, c.path)
+            if isinstance(c, Choice):
+                w = widgets.Dropdown(options=list(c.options), value=value, description=c.label)
+            elif c.integer:
+                w = widgets.IntSlider(value=int(value), min=int(c.min), max=int(c.max),
+                                      step=int(c.step), description=c.label,
+                                      continuous_update=False)
+            else:
+                w = widgets.FloatSlider(value=float(value), min=c.min, max=c.max, step=c.step,
+                                        description=c.label, continuous_update=False)
+            w.style.description_width = "initial"
+            w.layout.width = "480px"
+            w.observe(self._changed, names="value")
+            self.widgets.append(w)
+        self.message = widgets.HTML()
+        self.output = widgets.Output()
+        self.result = None
+
+    def settings(self) -> dict:
+        """The controls' current values by field path."""
+        return {c.path: w.value for c, w in zip(self.controls, self.widgets, strict=True)}
+
+    def variant(self) -> Scenario:
+        """The scenario with the controls' values (raises ScenarioError if impossible)."""
+        return vary(self.scenario, self.settings(), source="your settings")
+
+    def update(self) -> None:
+        """Run the current settings and redraw; explain a bad setting instead."""
+        try:
+            sc = self.variant()
+        except ScenarioError as exc:
+            self.message.value = ('<p style="color:#b00020;font-size:1.1em">'
+                                  + "<br>".join(html.escape(p) for p in exc.problems)
+                                  + "</p>")
+            return
+        self.message.value = ""
+        self.result = self.run(sc)
+        self.output.clear_output(wait=True)
+        failure = None
+        with self.output:  # shows a failure to the learner (the widget swallows it)
+            try:
+                self.show(self.result)
+            except Exception as exc:
+                failure = exc
+                raise
+        if failure is not None and fast_mode():  # ...and to the test suite
+            raise failure
+
+    def _changed(self, _change) -> None:
+        self.update()
+
+    def display(self) -> None:
+        """Show the controls and the first picture."""
+        display(widgets.VBox([*self.widgets, self.message, self.output]))
+        self.update()
+
+
+def fast_mode() -> bool:
+    """True when lessons run in the test suite (``FUNNEL_FAST=1``): lessons then use
+    fewer replications and shorter runs, so every notebook executes in seconds."""
+    import os
+
+    return os.environ.get("FUNNEL_FAST", "") not in ("", "0")

@@ -41,9 +41,9 @@ sys.path[:0] = [p for p in (str(ROOT), str(HERE)) if p not in sys.path]
 
 from naive_model import run_naive  # noqa: E402
 
-from sim.engine import Engine  # noqa: E402
-from sim.experiment import simulate  # noqa: E402
-from sim.scenario_file import load_scenario  # noqa: E402
+from sim.engine.processes import Engine  # noqa: E402
+from sim.experiments.runner import simulate  # noqa: E402
+from sim.scenario.files import load_scenario  # noqa: E402
 
 TARGET_SECONDS = 0.3
 """Most seconds for one baseline replication of the simulation, (a)."""

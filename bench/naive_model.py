@@ -35,8 +35,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from sim.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
-from sim.scenario import CampaignChannel, InboundChannel, ProspectingChannel, Scenario
+from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from sim.scenario.schema import CampaignChannel, InboundChannel, ProspectingChannel, Scenario
 
 
 @dataclass
@@ -265,7 +265,7 @@ def run_naive(scenario: Scenario, replication: int = 0, rng: str = "random") -> 
 if __name__ == "__main__":  # pragma: no cover - a quick look
     import sys
 
-    from sim.scenario_file import load_scenario
+    from sim.scenario.files import load_scenario
 
     sc = load_scenario(sys.argv[1] if len(sys.argv) > 1 else "scenarios/baseline.toml")
     print(run_naive(sc))

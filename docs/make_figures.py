@@ -5,7 +5,8 @@ Run: .venv/bin/python docs/make_figures.py
 
 from pathlib import Path
 
-from sim import load_scenario, plots, simulate
+from sim import load_scenario, simulate
+from sim.presentation import plots
 
 HERE = Path(__file__).resolve().parent
 

@@ -7,16 +7,16 @@ The public API for notebooks and scripts::
     result.kpis()
 """
 
-from sim.experiment import compare, paired_difference, replicate, simulate
-from sim.scenario import Scenario
-from sim.scenario_file import (
+from sim.experiments.runner import compare, paired_difference, replicate, simulate
+from sim.scenario.schema import Scenario
+from sim.scenario.files import (
     ScenarioError,
     load_scenario,
     parse_scenario,
     save_scenario,
     vary,
 )
-from sim.stats import summarize
+from sim.analysis.statistics import summarize
 
 __all__ = [
     "Scenario",

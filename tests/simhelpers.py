@@ -16,8 +16,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sim.experiment import simulate
-from sim.scenario import Scenario
+from sim.experiments.runner import simulate
+from sim.scenario.schema import Scenario
 
 LEVEL = 0.99
 """Confidence level of the validation intervals.
@@ -59,7 +59,7 @@ def inbound(name: str = "Inbound", leads_per_week: float = 10.0, quality: float 
 
 
 def run_many(sc: Scenario, replications: int | range) -> list:
-    """One :class:`~sim.results.RunResult` per replication."""
+    """One :class:`~sim.analysis.result.RunResult` per replication."""
     reps = range(replications) if isinstance(replications, int) else replications
     return [simulate(sc, r) for r in reps]
 

@@ -1,5 +1,5 @@
 """Bookings, billings and cash; DSO, receivables ageing, contract statistics and the sales
-cycle in the course's four parts (sim.cash).
+cycle in the course's four parts (sim.analysis.cash).
 
 * DSO, money per period and ageing are recomputed by hand on small hand-built invoice
   tables, with the arithmetic in the comments, including the edges of the ageing buckets.
@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 from simhelpers import fixed, inbound
 
-from sim import cash
-from sim.experiment import paired_difference, simulate
-from sim.periods import in_period
-from sim.scenario import Scenario
-from sim.stats import mean_ci
+from sim.analysis import cash
+from sim.experiments.runner import paired_difference, simulate
+from sim.analysis.rep_hours import in_period
+from sim.scenario.schema import Scenario
+from sim.analysis.statistics import mean_ci
 
 
 def fake_result(horizon: float, invoices: list[tuple], opportunities=(), **scenario):
@@ -236,7 +236,7 @@ def orders_hours(r) -> float:
 
 def test_neglecting_post_sale_work_delays_the_cash():
     """Paired over 6 replications (the same leads and customers under both policies), with
-    95% t intervals (sim.stats.mean_ci via sim.experiment.paired_difference).
+    95% t intervals (sim.analysis.statistics.mean_ci via sim.experiments.runner.paired_difference).
 
     Tolerances: the seeds are fixed, so the test is deterministic; what it guards against
     is a change of the engine's random draws turning it over. With these settings the

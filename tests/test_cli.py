@@ -1,5 +1,5 @@
 """The ``funnel`` command line: ``funnel run`` and its options, called in-process through
-``sim.cli.main`` (fast), plus a few real subprocesses for the exit status a shell sees.
+``sim.presentation.cli.main`` (fast), plus a few real subprocesses for the exit status a shell sees.
 
 Runs use a short results period (``--days``) to stay quick.
 """
@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.cli import main
-from sim.scenario_file import load_scenario
+from sim.presentation.cli import main
+from sim.scenario.files import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -257,12 +257,12 @@ def test_bad_option_with_out_creates_no_directory(capsys, tmp_path, small):
 
 def test_failed_write_leaves_nothing_behind(capsys, tmp_path, small, monkeypatch):
     """A disk that fills up part way: the files written so far are removed again."""
-    import sim.output
+    import sim.presentation.output
 
     def disk_full(scenario):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sim.output, "to_toml", disk_full)
+    monkeypatch.setattr(sim.presentation.output, "to_toml", disk_full)
     out = tmp_path / "results"
     status, _, err = cli(capsys, "run", small, "--out", out)
     assert status == 2
@@ -310,7 +310,7 @@ def test_help_exits_0(capsys):
 # -- the real program, as a shell runs it ----------------------------------------------------
 def _funnel() -> list[str]:
     script = Path(sys.executable).with_name("funnel")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "sim.presentation.cli"]
 
 
 def test_real_program_rejects_bad_input_with_status_2(tmp_path):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import COMPARE_METRICS, main
+from sim.presentation.cli import COMPARE_METRICS, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "three_stages.toml"

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from sim.distributions import Exponential
-from sim.experiment import simulate
-from sim.scenario import Scenario
+from sim.scenario.distributions import Exponential
+from sim.experiments.runner import simulate
+from sim.scenario.schema import Scenario
 
 ARRIVAL_COLUMNS = ["lead_id", "channel", "created_day"]
 
@@ -88,7 +88,7 @@ def test_work_hours_distribution_uses_its_own_stream():
 def test_results_do_not_depend_on_where_replications_run():
     from concurrent.futures import ThreadPoolExecutor
 
-    from sim.experiment import replicate
+    from sim.experiments.runner import replicate
 
     sc = Scenario(horizon_days=60, warmup_days=20, seed=8)
     here = replicate(sc, [0, 1, 2])

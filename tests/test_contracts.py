@@ -1,4 +1,4 @@
-"""After the win: contracts and orders, line items, invoices and payments (sim.contracts).
+"""After the win: contracts and orders, line items, invoices and payments (sim.engine.aftersale).
 
 * Money is conserved deal by deal on real runs of the baseline and of variants (20% bad
   debt, every invoice paid late, a three-instalment plan with delays): paid <= invoiced
@@ -20,12 +20,12 @@ import pandas as pd
 import pytest
 from simhelpers import fixed, inbound, merged
 
-from sim import cash
-from sim.cli import main
-from sim.experiment import simulate
-from sim.periods import in_period
-from sim.scenario import Scenario
-from sim.scenario_file import ScenarioError, load_scenario, validate_scenario
+from sim.analysis import cash
+from sim.presentation.cli import main
+from sim.experiments.runner import simulate
+from sim.analysis.rep_hours import in_period
+from sim.scenario.schema import Scenario
+from sim.scenario.files import ScenarioError, load_scenario, validate_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml").model_dump()

@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.diagnostics as dg
-from sim.distributions import Fixed
-from sim.experiment import simulate
-from sim.levels import level_stock
-from sim.metrics import utilization
-from sim.periods import busy_hours_in_period
-from sim.scenario import (
+import sim.analysis.diagnostics as dg
+from sim.scenario.distributions import Fixed
+from sim.experiments.runner import simulate
+from sim.analysis.levels import level_stock
+from sim.analysis.metrics import utilization
+from sim.analysis.rep_hours import busy_hours_in_period
+from sim.scenario.schema import (
     CampaignChannel,
     InboundChannel,
     ProspectingChannel,
@@ -29,7 +29,7 @@ from sim.scenario import (
     Scenario,
     Stage,
 )
-from sim.scenario_file import load_scenario
+from sim.scenario.files import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = load_scenario(SCENARIOS / "baseline.toml")
@@ -495,7 +495,7 @@ def test_flow_velocity_matches_bookings_per_day(base):
 
 def test_funnel_flow_agrees_with_the_level_snapshots(base):
     """Time-averages from intervals against the mean of quarter-day snapshots of
-    :func:`sim.levels.level_stock` (an independent implementation of the levels)."""
+    :func:`sim.analysis.levels.level_stock` (an independent implementation of the levels)."""
     flow = dg.funnel_flow(base)
     flow = flow[flow["rep"] == "team"].set_index("day")
     snaps = level_stock(base, step_days=0.25, include_warmup=True)

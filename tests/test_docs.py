@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import sys
 import typing
 from pathlib import Path
 
@@ -12,16 +13,18 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-import sim.distributions
-import sim.scenario
-from sim import schema_doc
-from sim.scenario import Scenario
-from sim.scenario_file import load_scenario, parse_scenario
+import sim.scenario.distributions
+import sim.scenario.schema
+from sim.scenario.files import load_scenario, parse_scenario
+from sim.scenario.schema import Scenario
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
+import schema_doc  # noqa: E402  (the README generator lives beside the docs)
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 SCENARIOS = sorted((ROOT / "scenarios").rglob("*.toml"))
-REGENERATE = "run `.venv/bin/python -m sim.schema_doc` to update README.md"
+REGENERATE = "run `.venv/bin/python docs/schema_doc.py` to update README.md"
 
 
 def _section() -> str:
@@ -45,7 +48,7 @@ def _models_in(ann, seen: set) -> None:
 def _all_models() -> list[type[BaseModel]]:
     seen: set = set()
     _models_in(Scenario, seen)
-    for module in (sim.scenario, sim.distributions):
+    for module in (sim.scenario.schema, sim.scenario.distributions):
         for name, obj in vars(module).items():
             if (inspect.isclass(obj) and issubclass(obj, BaseModel) and not name.startswith("_")
                     and obj.__module__ == module.__name__):
@@ -153,7 +156,7 @@ def test_every_field_is_in_the_readme(model):
 def test_every_cross_field_rule_is_described():
     assert schema_doc.undocumented_rules() == [], (
         "these validators need a docstring (it goes into README.md), or a note in "
-        "sim/schema_doc.py _RULE_NOTES"
+        "docs/schema_doc.py _RULE_NOTES"
     )
 
 

@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import forecast as fc
-from sim.experiment import simulate
-from sim.levels import level_stock, team_level_stock
-from sim.scenario import Scenario
-from sim.scenario_file import load_scenario
+from sim.analysis import forecast as fc
+from sim.experiments.runner import simulate
+from sim.analysis.levels import level_stock, team_level_stock
+from sim.scenario.schema import Scenario
+from sim.scenario.files import load_scenario
 
 # -- a hand-built pipeline -----------------------------------------------------------------
 # Three stages, true win rates 0.2 / 0.4 / 0.7, the manager assumes 0.25 / 0.5 / 0.8.
@@ -391,7 +391,7 @@ def test_categories_partition_the_deals_expected_in_the_period(run):
 
 
 def test_commit_deals_are_best_few_deals(run):
-    # With the true rates assumed, a commit deal is a Best Few deal (sim.levels) expected
+    # With the true rates assumed, a commit deal is a Best Few deal (sim.analysis.levels) expected
     # in the period; Best Few deals that slipped out of both periods are not commit.
     snaps = fc.snapshots(run)
     levels = team_level_stock(level_stock(run, step_days=run.scenario.forecast.snapshot_every_days))

@@ -15,7 +15,7 @@ import pandas.testing as pdt
 import pytest
 from simhelpers import CI, fixed, in_period, inbound, scenario
 
-from sim.experiment import simulate
+from sim.experiments.runner import simulate
 
 HPD = 8.0  # hours per day of every rep in these scenarios
 TOL = 1e-9  # days; the tables subtract the warm-up from simulation days, so a few ulps

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.distributions import Fixed
-from sim.experiment import simulate
-from sim.levels import LEVEL_COLUMNS, level_stock, team_level_stock, time_by_level
-from sim.scenario import Scenario, Stage
+from sim.scenario.distributions import Fixed
+from sim.experiments.runner import simulate
+from sim.analysis.levels import LEVEL_COLUMNS, level_stock, team_level_stock, time_by_level
+from sim.scenario.schema import Scenario, Stage
 
 
 def _scenario():

@@ -1,4 +1,4 @@
-"""Figures render to non-empty PNGs with the expected number of bars (sim.plots).
+"""Figures render to non-empty PNGs with the expected number of bars (sim.presentation.plots).
 
 Each figure is rendered once to PNG bytes (rendering is the slow part) and checked for
 a valid, decodable, non-blank image of the slide size; its bars are counted as the
@@ -22,12 +22,12 @@ from matplotlib import image as mpimg
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 
-from sim import plots
-from sim.experiment import simulate
-from sim.forecast import forecast_table
-from sim.levels import LEVEL_COLUMNS
-from sim.scenario_file import load_scenario
-from sim.volatility import bookings_by_period
+from sim.presentation import plots
+from sim.experiments.runner import simulate
+from sim.analysis.forecast import forecast_table
+from sim.analysis.levels import LEVEL_COLUMNS
+from sim.scenario.files import load_scenario
+from sim.analysis.volatility import bookings_by_period
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SLIDE = (round(plots.FIGSIZE[0] * plots.DPI), round(plots.FIGSIZE[1] * plots.DPI))

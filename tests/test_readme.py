@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
+from sim.presentation import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim import cli
-from sim.experiment import simulate
-from sim.report import SECTIONS, build_report, write_report
-from sim.scenario_file import load_scenario, parse_scenario
+from sim.presentation import cli
+from sim.experiments.runner import simulate
+from sim.presentation.report import SECTIONS, build_report, write_report
+from sim.scenario.files import load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.experiment import compare, kpis_and_swings, paired_difference
-from sim.scenario_file import load_scenario
+from sim.experiments.runner import compare, kpis_and_swings, paired_difference
+from sim.scenario.files import load_scenario
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "roller_coaster.toml"
 REPLICATIONS = 30  # paired: replication r of both policies meets the same marketing leads

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sim.cli import main
-from sim.scenario import Scenario
-from sim.scenario_file import ScenarioError, load_scenario, parse_scenario, to_toml
+from sim.presentation.cli import main
+from sim.scenario.schema import Scenario
+from sim.scenario.files import ScenarioError, load_scenario, parse_scenario, to_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main as funnel
-from sim.experiment import simulate
-from sim.scenario_file import load_scenario, parse_scenario, save_scenario, to_toml
+from sim.presentation.cli import main as funnel
+from sim.experiments.runner import simulate
+from sim.scenario.files import load_scenario, parse_scenario, save_scenario, to_toml
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIO_DIR.glob("*.toml"))

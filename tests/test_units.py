@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from sim.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
-from sim.engine import PROSPECT, STAGE, VERIFY, Task
-from sim.policies import POLICIES, classic, fifo
-from sim.scenario import POLICY_NAMES, Scenario, Stage
-from sim.streams import Streams, stream_key
+from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from sim.engine.processes import PROSPECT, STAGE, VERIFY, Task
+from sim.engine.policies import POLICIES, classic, fifo
+from sim.scenario.schema import POLICY_NAMES, Scenario, Stage
+from sim.engine.streams import Streams, stream_key
 
 
 def test_stream_is_reproducible_and_keyed_by_name():

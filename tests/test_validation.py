@@ -32,7 +32,7 @@ from simhelpers import (
     time_average_open,
 )
 
-from sim.metrics import utilization
+from sim.analysis.metrics import utilization
 
 pytestmark = pytest.mark.slow
 

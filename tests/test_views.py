@@ -12,12 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.distributions import Fixed
-from sim.experiment import simulate
-from sim.levels import level_stock, team_level_stock
-from sim.scenario import Scenario, Stage
-from sim.scenario_file import load_scenario
-from sim.views import (
+from sim.scenario.distributions import Fixed
+from sim.experiments.runner import simulate
+from sim.analysis.levels import level_stock, team_level_stock
+from sim.scenario.schema import Scenario, Stage
+from sim.scenario.files import load_scenario
+from sim.analysis.views import (
     DISTRIBUTION_BY,
     LIST_COLUMNS,
     STATUSES,

@@ -44,7 +44,7 @@ def summarize(frame: pd.DataFrame, columns=None, by=None) -> pd.DataFrame:
     Parameters
     ----------
     frame : DataFrame
-        One row per replication (as :func:`sim.experiment.replicate` returns).
+        One row per replication (as :func:`sim.experiments.runner.replicate` returns).
     columns : list of str, optional
         Which columns; all numeric ones except ``replication`` by default.
     by : str, optional

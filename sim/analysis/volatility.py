@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.levels import level_stock
-from sim.periods import busy_hours_in_period, in_period
+from sim.analysis.levels import level_stock
+from sim.analysis.rep_hours import busy_hours_in_period, in_period
 
 PERIODS = {"month": ("M", "MS", 1), "quarter": ("Q", "QS", 3)}
 """Period name -> (pandas period code, range frequency, months)."""

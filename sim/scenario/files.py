@@ -18,7 +18,7 @@ from pathlib import Path
 import tomli_w
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario import Scenario, _AtPath
+from sim.scenario.schema import Scenario, _AtPath
 
 
 class ScenarioError(Exception):

@@ -13,7 +13,7 @@ expected signed amount of a period. At a snapshot day ``t`` and for a calendar p
   to what is possible (no less than the won amount, no more than won plus every open deal);
 - the **forecast categories** (Salesforce's names) split the deals of the period:
   *closed* (won in the period so far), *commit* (tracking and Best Few by the Miller
-  Heiman rule at ``t``, see :func:`sim.policies.best_few`), *best case* (tracking, not
+  Heiman rule at ``t``, see :func:`sim.engine.policies.best_few`), *best case* (tracking, not
   commit, assumed stage win rate at least ``forecast.best_case_min_win_rate``) and
   *pipeline* (the rest). Category amounts are unweighted, as in a CRM's forecast view;
   the manager's "best-case number" is ``closed + commit + best_case``;
@@ -28,7 +28,7 @@ in a stage is the one its owner made on entering it) and ``result.opportunities`
 
 The Best Few rule for *commit* uses the manager's assumed win rates, since the category is
 the manager's judgement: with the true rates assumed, commit deals are exactly the Best Few
-of :mod:`sim.levels` that are expected to close in the period.
+of :mod:`sim.analysis.levels` that are expected to close in the period.
 
 Conventions: days count from ``start_date`` (negative in the warm-up); a period is the
 half-open interval ``[start_day, end_day)``; at a snapshot ``t`` a deal created at ``t`` is
@@ -45,8 +45,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sim.policies import best_few
-from sim.stats import mean_ci
+from sim.engine.policies import best_few
+from sim.analysis.statistics import mean_ci
 
 PERIOD_CODES = {"month": ("M", "MS"), "quarter": ("Q", "QS")}
 """Period name -> (pandas period code, date-range frequency of period starts)."""
@@ -546,7 +546,7 @@ def accuracy(result, lead_days: float | None = None, band: float = 0.8) -> Forec
 def forecast_table(result, lead_days: float | None = None, band: float = 0.8) -> pd.DataFrame:
     """A compact per-period table for a report, one row per whole period.
 
-    It has the columns :func:`sim.plots.plot_forecast` reads (``period``, ``forecast``,
+    It has the columns :func:`sim.presentation.plots.plot_forecast` reads (``period``, ``forecast``,
     ``forecast_low``, ``forecast_high``, ``actual``).
 
     Parameters

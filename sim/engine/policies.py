@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.scenario import LEVELS
+from sim.scenario.schema import LEVELS
 
 PolicyKey = Callable[[Any, Any, float], Any]
 
@@ -77,7 +77,7 @@ POLICIES: dict[str, PolicyKey] = {
 
 
 def policy_key(policy) -> PolicyKey:
-    """The key function of a scenario policy (a :class:`sim.scenario.Policy`) or name."""
+    """The key function of a scenario policy (a :class:`sim.scenario.schema.Policy`) or name."""
     name = getattr(policy, "name", policy)
     if name == "custom":
         return by_levels(policy.order)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from sim.scenario import POLICY_NAMES, Scenario
-from sim.scenario_file import ScenarioError, explain, load_scenario
+from sim.scenario.schema import POLICY_NAMES, Scenario
+from sim.scenario.files import ScenarioError, explain, load_scenario
 
 EXIT_BAD_INPUT = 2
 RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
@@ -31,7 +31,7 @@ COMPARE_METRICS = [  # where the swing shows first: prospecting and the top of t
     # then bookings, about one sales cycle later
     "dry_top_lag_days", "rep_bookings_cv_quarter", "bookings_cv_month", "bookings_cv_quarter",
     "bookings", "won", "win_rate", "lost_to_neglect", "cash_collected", "dso_days"]
-DEFAULT_SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 
 
 class UsageError(Exception):
@@ -216,7 +216,7 @@ def _team_without_own_policies(sc: Scenario) -> dict:
 
 
 def _compare(args) -> int:
-    from sim.experiment import compare, kpis_and_swings, paired_difference
+    from sim.experiments.runner import compare, kpis_and_swings, paired_difference
 
     if len(set(args.policies)) < 2:
         raise UsageError(f"--policies: value {' '.join(args.policies)!r} is not allowed: "
@@ -259,8 +259,8 @@ def _compare(args) -> int:
 
 
 def _forecast(args) -> int:
-    from sim import forecast as fc
-    from sim.experiment import simulate
+    from sim.analysis import forecast as fc
+    from sim.experiments.runner import simulate
 
     sc = load_for_run(args)
     result = simulate(sc)
@@ -307,8 +307,8 @@ def _fmt(x) -> str:
 
 
 def _run(args) -> int:
-    from sim.experiment import simulate
-    from sim.output import write_run
+    from sim.experiments.runner import simulate
+    from sim.presentation.output import write_run
 
     out = _check_out_dir(args.out) if args.out is not None else None
     sc = load_for_run(args)
@@ -339,7 +339,7 @@ def _open_report(result, out: Path | None) -> None:
     import tempfile
     import webbrowser
 
-    from sim.report import write_report
+    from sim.presentation.report import write_report
 
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="funnel-report-"))

@@ -17,9 +17,9 @@ import annotated_types
 import ipywidgets as widgets
 from IPython.display import display
 
-from sim.experiment import simulate
-from sim.scenario import Scenario
-from sim.scenario_file import ScenarioError, field_value, parse_path, vary
+from sim.experiments.runner import simulate
+from sim.scenario.schema import Scenario
+from sim.scenario.files import ScenarioError, field_value, parse_path, vary
 
 
 @dataclass(frozen=True)

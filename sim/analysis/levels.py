@@ -2,7 +2,7 @@
 
 Above the Funnel: an unverified lead. In the Funnel: a tracking opportunity that is
 not (yet) Best Few. Best Few: the scenario's rule (stage win rate and expected close;
-see :func:`sim.policies.best_few`). Orders: a won deal whose post-sale work is pending.
+see :func:`sim.engine.policies.best_few`). Orders: a won deal whose post-sale work is pending.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.periods import busy_hours_in_period
-from sim.policies import best_few
+from sim.analysis.rep_hours import busy_hours_in_period
+from sim.engine.policies import best_few
 
 LEVEL_COLUMNS = ["above_funnel", "in_funnel", "best_few", "orders"]
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.cash import dso_days, receivables_overdue
-from sim.levels import LEVEL_COLUMNS, time_by_level
-from sim.periods import busy_hours_in_period, in_period
-from sim.volatility import bookings_by_period, cv
+from sim.analysis.cash import dso_days, receivables_overdue
+from sim.analysis.levels import LEVEL_COLUMNS, time_by_level
+from sim.analysis.rep_hours import busy_hours_in_period, in_period
+from sim.analysis.volatility import bookings_by_period, cv
 
 
 def kpis(result) -> dict[str, float]:

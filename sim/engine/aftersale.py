@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.leadgen import MAX_INSTALMENTS
+from sim.engine.leadgen import MAX_INSTALMENTS
 
 PRODUCTS = {
     "contract": ["Implementation", "Consulting days", "Training", "Support plan",

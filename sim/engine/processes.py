@@ -1,6 +1,6 @@
 """The SimPy engine: channels make leads, reps work them, customers decide.
 
-The engine only appends plain records (see :mod:`sim.records`); every table and
+The engine only appends plain records (see :mod:`sim.engine.records`); every table and
 figure is computed afterwards. No I/O happens here.
 
 Clock: simulation day 0 is the start of the warm-up; a task of ``h`` hours keeps a
@@ -14,11 +14,11 @@ import math
 import numpy as np
 import simpy
 
-from sim.leadgen import LeadTraits, arrival_days
-from sim.policies import PolicyKey, best_few, fifo, policy_key
-from sim.records import Recorder
-from sim.scenario import Scenario
-from sim.streams import Streams
+from sim.engine.leadgen import LeadTraits, arrival_days
+from sim.engine.policies import PolicyKey, best_few, fifo, policy_key
+from sim.engine.records import Recorder
+from sim.scenario.schema import Scenario
+from sim.engine.streams import Streams
 
 # task kinds
 PROSPECT, VERIFY, STAGE, EFFORT, POST_SALE = "prospect", "verify", "stage", "effort", "post_sale"
@@ -130,7 +130,7 @@ class Engine:
     policy : callable, optional
         A policy key function overriding the scenario's policy for every rep (its
         ``prospecting_share`` and ``effort_cap_hours`` still apply); see
-        :mod:`sim.policies` for its contract.
+        :mod:`sim.engine.policies` for its contract.
     """
 
     def __init__(self, scenario: Scenario, replication: int = 0,
@@ -203,7 +203,7 @@ class Engine:
         return caps
 
     def run(self):
-        """Run warm-up plus results period; return the :class:`~sim.records.Recorder`."""
+        """Run warm-up plus results period; return the :class:`~sim.engine.records.Recorder`."""
         sc = self.scenario
         arrivals = []
         for ci, ch in enumerate(sc.channels):

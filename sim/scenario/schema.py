@@ -15,13 +15,11 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.distributions import Distribution, Gamma, Lognormal
+from sim.rules.deals import LEVELS
+from sim.scenario.distributions import Distribution, Gamma, Lognormal
 
 POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
 """Prioritisation policies a scenario can name; ``custom`` takes an ``order`` of levels."""
-
-LEVELS = ("best_few", "above_funnel", "in_funnel", "orders")
-"""Miller Heiman levels, in the order Miller Heiman gives a rep's time to them."""
 
 INBOUND_MEDIA = ("search", "seo", "social", "video", "newsletter", "other_media")
 CAMPAIGN_MEDIA = ("billboard", "tv", "print", "radio", "online_ads")

@@ -3,7 +3,7 @@
 Every ``plot_*`` function takes a plain :class:`pandas.DataFrame` (the data to draw,
 with the columns its docstring names) and returns a :class:`matplotlib.figure.Figure`.
 Every ``*_chart`` function is a thin wrapper that computes that frame from one run's
-tables (a :class:`sim.results.RunResult`) and calls the ``plot_*`` function; the
+tables (a :class:`sim.analysis.result.RunResult`) and calls the ``plot_*`` function; the
 ``*_data`` functions that compute the frames are public too.
 
 Figures are built without :mod:`matplotlib.pyplot`: nothing is registered globally, so
@@ -42,8 +42,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 
-from sim.levels import LEVEL_COLUMNS, level_stock, time_by_level
-from sim.volatility import bookings_by_period
+from sim.analysis.levels import LEVEL_COLUMNS, level_stock, time_by_level
+from sim.analysis.volatility import bookings_by_period
 
 __all__ = [
     "CJK_FONT_PACKAGES", "ClassroomFigure", "FontWarning", "LEVEL_COLORS", "LEVEL_LABELS",
@@ -467,8 +467,8 @@ def plot_funnel(funnel: pd.DataFrame, *, measure: str = "both", currency: str = 
 
 def funnel_data(result, day: float | None = None) -> pd.DataFrame:
     """The tracking deals per stage on ``day`` (default: the end of the run), from
-    :func:`sim.views.funnel`: ``stage_index``, ``stage``, ``count``, ``amount``."""
-    from sim.views import funnel
+    :func:`sim.analysis.views.funnel`: ``stage_index``, ``stage``, ``count``, ``amount``."""
+    from sim.analysis.views import funnel
 
     return funnel(result, on=day)[["stage_index", "stage", "count", "amount"]]
 
@@ -481,7 +481,7 @@ def _end_date(sc) -> str:
 def funnel_chart(result, on=None, measure: str = "both") -> Figure:
     """:func:`plot_funnel` of :func:`funnel_data` on ``on`` (a date such as "2026-06-30", or
     days from ``start_date``; the end of the run by default)."""
-    from sim.views import as_of_day
+    from sim.analysis.views import as_of_day
 
     sc = result.scenario
     day = None if on is None else as_of_day(result, on)
@@ -637,7 +637,7 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
     stock : DataFrame
         ``date`` (or ``day``) and the counts ``above_funnel``, ``in_funnel``,
         ``best_few``, ``orders``; with a ``rep`` column (as from
-        :func:`sim.levels.level_stock`) the team view sums the reps.
+        :func:`sim.analysis.levels.level_stock`) the team view sums the reps.
     by_rep : bool
         One panel per rep (same scales) instead of the team's totals.
     title : str, optional
@@ -684,7 +684,7 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
 
 
 def levels_chart(result, by_rep: bool = False, step_days: float = 7.0) -> Figure:
-    """:func:`plot_levels` of :func:`sim.levels.level_stock` (weekly)."""
+    """:func:`plot_levels` of :func:`sim.analysis.levels.level_stock` (weekly)."""
     return plot_levels(level_stock(result, step_days), by_rep=by_rep)
 
 
@@ -805,7 +805,7 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
         ``currency``; actual NaN for a period not yet closed); optional
         ``forecast_low`` and ``forecast_high`` draw the forecast's range as whiskers,
         and an optional ``quota`` (NaN or 0 = none) a dashed line per period. Other
-        columns are ignored (so :func:`sim.forecast.forecast_table` can be passed).
+        columns are ignored (so :func:`sim.analysis.forecast.forecast_table` can be passed).
     currency : str
         Money unit.
     period : {"month", "quarter"}, optional
@@ -862,9 +862,9 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
 
 
 def forecast_chart(result) -> Figure:
-    """:func:`plot_forecast` of the manager's forecast (:func:`sim.forecast.forecast_table`),
+    """:func:`plot_forecast` of the manager's forecast (:func:`sim.analysis.forecast.forecast_table`),
     made at each period's start, against the actual bookings."""
-    from sim.forecast import forecast_table
+    from sim.analysis.forecast import forecast_table
 
     sc = result.scenario
     return plot_forecast(forecast_table(result), currency=sc.currency,
@@ -875,7 +875,7 @@ def forecast_chart(result) -> Figure:
 
 
 def _time_shares(time: pd.DataFrame) -> pd.DataFrame:
-    if isinstance(time.columns, pd.MultiIndex):  # sim.levels.time_by_level's output
+    if isinstance(time.columns, pd.MultiIndex):  # sim.analysis.levels.time_by_level's output
         time = time["hours"]
     if "rep" not in time.columns:
         time = time.rename_axis("rep").reset_index()
@@ -894,7 +894,7 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
     time : DataFrame
         ``rep`` and the hours (or shares) ``above_funnel``, ``in_funnel``,
         ``best_few``, ``orders``, one row per rep (a ``team`` row is drawn like a rep);
-        or the output of :func:`sim.levels.time_by_level` (its hours are used). Each
+        or the output of :func:`sim.analysis.levels.time_by_level` (its hours are used). Each
         row is scaled to shares of its total.
     title : str, optional
         Replaces the default title.
@@ -936,7 +936,7 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
 
 
 def time_by_level_chart(result) -> Figure:
-    """:func:`plot_time_by_level` of :func:`sim.levels.time_by_level` (reps and team)."""
+    """:func:`plot_time_by_level` of :func:`sim.analysis.levels.time_by_level` (reps and team)."""
     return plot_time_by_level(time_by_level(result))
 
 
@@ -1010,8 +1010,8 @@ def _close(fig: Figure) -> None:
 
 
 def cash_chart(result, period: str = "quarter") -> Figure:
-    """:func:`plot_cash` of :func:`sim.cash.money_by_period`: bookings, billings and cash."""
-    from sim.cash import money_by_period
+    """:func:`plot_cash` of :func:`sim.analysis.cash.money_by_period`: bookings, billings and cash."""
+    from sim.analysis.cash import money_by_period
 
     sc = result.scenario
     return plot_cash(money_by_period(result, period), currency=sc.currency, period=period)

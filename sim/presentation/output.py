@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim.scenario_file import to_toml
+from sim.scenario.files import to_toml
 
 
 def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
@@ -30,7 +30,7 @@ def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
     names = [f"{name}.csv" for name in tables] + ["scenario.toml"]
     page = None
     if report:
-        from sim.report import build_report
+        from sim.presentation.report import build_report
 
         page = build_report(result)  # before anything is written: a failure writes nothing
         names.append("report.html")

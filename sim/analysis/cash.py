@@ -3,7 +3,7 @@ sales cycle in the course's four parts.
 
 Bookings count a deal when it is signed, billings when it is invoiced, cash when the
 customer pays: three different stories about the same sales. All functions are pure
-functions of a run's tables (see :mod:`sim.contracts`), over the results period.
+functions of a run's tables (see :mod:`sim.engine.aftersale`), over the results period.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.periods import in_period
+from sim.analysis.rep_hours import in_period
 
 AGEING_BUCKETS = [(0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"), (91, np.inf, "90+")]
 """Receivables ageing buckets: days since the invoice was raised (whole days)."""

@@ -31,7 +31,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sim.policies import best_few
+from sim.engine.policies import best_few
 
 STATUSES = ("tracking", "won", "lost")
 """Opportunity statuses, in the order the course names them."""

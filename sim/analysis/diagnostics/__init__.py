@@ -42,7 +42,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from sim.periods import busy_hours_in_period, in_period
+from sim.analysis.rep_hours import busy_hours_in_period, in_period
 
 TEAM = "team"
 """The value of ``rep`` in rows about the whole team."""
@@ -127,7 +127,7 @@ def _stage_end(hist: pd.DataFrame) -> np.ndarray:
 
 def _best_few_start(result, hist: pd.DataFrame) -> np.ndarray:
     """Day each stage row becomes Best Few under the scenario's rule (the same rule as
-    :func:`sim.policies.best_few`): a stage win rate of at least ``min_win_rate`` and an
+    :func:`sim.engine.policies.best_few`): a stage win rate of at least ``min_win_rate`` and an
     expected close within the share of the normal cycle. ``inf`` when it never does."""
     sc = result.scenario
     max_days = sc.best_few.close_within_cycle_share * sc.typical_cycle_days
@@ -512,7 +512,7 @@ def funnel_flow(result, step_days: float = 7.0, window_days: float = 28.0,
     A point snapshot of a level holding a handful of deals is mostly noise; the manager's
     view here is each level's *time-average* stock over the ``window_days`` before each
     review day (exact, from the start and end of every lead and stage), the same levels
-    and Best Few rule as :mod:`sim.levels`.
+    and Best Few rule as :mod:`sim.analysis.levels`.
 
     Returns
     -------

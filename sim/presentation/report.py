@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim import cash, diagnostics, forecast, plots, views
-from sim.scenario_file import to_toml
+from sim.analysis import cash, diagnostics, forecast, views
+from sim.presentation import plots
+from sim.scenario.files import to_toml
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans",

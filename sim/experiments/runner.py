@@ -13,11 +13,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pandas as pd
 
-from sim.engine import Engine
-from sim.policies import PolicyKey
-from sim.results import RunResult
-from sim.scenario import Scenario
-from sim.stats import mean_ci
+from sim.engine.processes import Engine
+from sim.engine.policies import PolicyKey
+from sim.analysis.result import RunResult
+from sim.scenario.schema import Scenario
+from sim.analysis.statistics import mean_ci
 
 
 def simulate(scenario: Scenario, replication: int = 0,
@@ -32,7 +32,7 @@ def simulate(scenario: Scenario, replication: int = 0,
         Which replication; each has its own independent random streams.
     policy : callable, optional
         A key function ``key(task, rep, now)`` that overrides the scenario's policy
-        (see :mod:`sim.policies` for the contract).
+        (see :mod:`sim.engine.policies` for the contract).
     """
     engine = Engine(scenario, replication, policy)
     rec = engine.run()
@@ -45,8 +45,8 @@ def kpis_of(result: RunResult) -> dict:
 
 
 def kpis_and_swings(result: RunResult) -> dict:
-    """KPIs plus the roller-coaster figures (see :mod:`sim.volatility`)."""
-    from sim.volatility import roller_coaster_summary
+    """KPIs plus the roller-coaster figures (see :mod:`sim.analysis.volatility`)."""
+    from sim.analysis.volatility import roller_coaster_summary
 
     return result.kpis() | roller_coaster_summary(result)
 

@@ -1,8 +1,8 @@
 """The README's "Scenario format" section, generated from the scenario models.
 
-``python -m sim.schema_doc`` rewrites README.md between the lines
+``python docs/schema_doc.py`` rewrites README.md between the lines
 ``<!-- BEGIN SCENARIO FORMAT -->`` and ``<!-- END SCENARIO FORMAT -->`` and leaves the
-rest of the file alone; ``python -m sim.schema_doc --check`` exits 1 if that part is
+rest of the file alone; ``python docs/schema_doc.py --check`` exits 1 if that part is
 out of date. Nothing here lists fields by hand: the tables come from walking
 ``Scenario.model_fields`` and the models found in their annotations, so a new field or
 table shows up on the next run. Bounds come from the pydantic metadata (``ge``, ``gt``,
@@ -27,13 +27,13 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario import Scenario
-from sim.scenario_file import parse_scenario
+from sim.scenario.schema import Scenario
+from sim.scenario.files import parse_scenario
 
 BEGIN = "<!-- BEGIN SCENARIO FORMAT -->"
 END = "<!-- END SCENARIO FORMAT -->"
 README = Path(__file__).resolve().parent.parent / "README.md"
-REGENERATE = ".venv/bin/python -m sim.schema_doc"
+REGENERATE = ".venv/bin/python docs/schema_doc.py"
 
 # Inline tables chosen by a discriminator (used as values, not as TOML tables of their
 # own): what one is called in the type column, and the heading of its section.
@@ -564,7 +564,7 @@ def scenario_format_markdown() -> str:
     strict = all(m.model_config.get("extra") == "forbid" for m in models)
 
     lines = [
-        f"<!-- Generated from sim/scenario.py by `{REGENERATE}`; do not edit by hand. -->",
+        f"<!-- Generated from sim/scenario/schema.py by `{REGENERATE}`; do not edit by hand. -->",
         "",
         "## Scenario format",
         "",
@@ -636,7 +636,7 @@ def replace_section(text: str, section: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Update README.md in place, or with ``--check`` exit 1 if it is out of date."""
     p = argparse.ArgumentParser(
-        prog="python -m sim.schema_doc", description="Regenerate the README's scenario format."
+        prog="python docs/schema_doc.py", description="Regenerate the README's scenario format."
     )
     p.add_argument("--check", action="store_true",
                    help="do not write; exit 1 if the README is out of date")

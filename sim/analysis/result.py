@@ -6,8 +6,8 @@ from functools import cached_property
 
 import pandas as pd
 
-from sim.records import Recorder, Tables
-from sim.scenario import Scenario
+from sim.engine.records import Recorder, Tables
+from sim.scenario.schema import Scenario
 
 
 class RunResult:
@@ -27,7 +27,7 @@ class RunResult:
         self.replication = replication
         self._tables = Tables(scenario, traits, recorder, rep_names)
         self.rep_names = list(rep_names)
-        self.traits = traits  # each channel's pre-drawn lead traits (see sim.leadgen)
+        self.traits = traits  # each channel's pre-drawn lead traits (see sim.engine.leadgen)
 
     @cached_property
     def events(self) -> pd.DataFrame:
@@ -61,7 +61,7 @@ class RunResult:
 
     @cached_property
     def _after_sale(self) -> dict[str, pd.DataFrame]:
-        from sim.contracts import contract_tables
+        from sim.engine.aftersale import contract_tables
 
         return contract_tables(self)
 
@@ -93,7 +93,7 @@ class RunResult:
         return {name: getattr(self, name) for name in self.TABLE_NAMES}
 
     def kpis(self) -> dict[str, float]:
-        """Headline figures over the results period (see :func:`sim.metrics.kpis`)."""
-        from sim.metrics import kpis
+        """Headline figures over the results period (see :func:`sim.analysis.metrics.kpis`)."""
+        from sim.analysis.metrics import kpis
 
         return kpis(self)

@@ -1,0 +1,127 @@
+"""The rules about a deal that the engine and every analysis share, each defined once.
+
+- the normal sales cycle (each stage's typical days), which the owner's expected close
+  and the Best Few window are made of;
+- Miller Heiman's **Best Few** rule and its window, and a deal's **level**;
+- the **rot factor** of a stage task left waiting;
+- a deal's **stage at a given time** and its **last activity**.
+
+Every function works on plain numbers and on numpy arrays alike, so the engine applies a
+rule to one deal in its hot path and an analysis to a whole table, with one definition.
+Days are any consistent day numbers (the engine's clock or days from ``start_date``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+LEVELS = ("best_few", "above_funnel", "in_funnel", "orders")
+"""Miller Heiman levels, in the order Miller Heiman gives a rep's time to them."""
+
+TASK_LEVELS = {"prospect": "above_funnel", "verify": "above_funnel", "post_sale": "orders"}
+"""The level of work that is not about a tracking opportunity: finding and verifying
+leads is Above the Funnel, post-sale hand-over is Orders. Work on a tracking opportunity
+is In the Funnel or Best Few (:func:`opportunity_level`)."""
+
+
+def typical_stage_days(stages, hours_per_day: float) -> list[float]:
+    """Each stage's typical days: its mean rep work at ``hours_per_day`` plus the
+    customer's mean decision time. Their sum is the normal sales cycle."""
+    return [s.mean_work_hours / hours_per_day + s.decision_days.mean for s in stages]
+
+
+@dataclass(frozen=True)
+class BestFewRule:
+    """Miller Heiman's Best Few: a stage win rate of at least ``min_win_rate`` and an
+    expected close within ``window_days`` from today.
+
+    The window is ``best_few.close_within_cycle_share`` of the normal sales cycle (see
+    :meth:`of`).
+    """
+
+    min_win_rate: float
+    window_days: float
+
+    @classmethod
+    def of(cls, scenario) -> BestFewRule:
+        """The rule a scenario sets: its ``best_few`` table and the normal cycle at the
+        team's hours per day."""
+        cycle = sum(typical_stage_days(scenario.stages, scenario.team.hours_per_day))
+        return cls(scenario.best_few.min_win_rate,
+                   scenario.best_few.close_within_cycle_share * cycle)
+
+    def holds(self, stage_win_rate, days_to_close):
+        """Whether a deal is Best Few (numbers or numpy arrays)."""
+        return (stage_win_rate >= self.min_win_rate) & (days_to_close <= self.window_days)
+
+    def start_day(self, entered_day, left_day, expected_close_day, stage_win_rate):
+        """The day a deal's stage row becomes Best Few: the rule holds from
+        ``expected_close - window_days`` on, once the deal is in the stage, until it
+        leaves it. ``inf`` where it never does (arrays)."""
+        entered = np.asarray(entered_day, dtype=float)
+        start = np.maximum(entered, np.asarray(expected_close_day, dtype=float)
+                           - self.window_days)
+        ok = self.holds(np.asarray(stage_win_rate, dtype=float), 0.0) & (start < left_day)
+        return np.where(ok, start, np.inf)
+
+
+def opportunity_level(is_best_few):
+    """The level of a tracking opportunity: ``"best_few"`` or ``"in_funnel"``."""
+    if np.ndim(is_best_few) == 0:
+        return "best_few" if is_best_few else "in_funnel"
+    return np.where(is_best_few, "best_few", "in_funnel").astype(object)
+
+
+def rot_factor(wait_days, rot_days):
+    """How much a stage task that waited ``wait_days`` before its work started keeps of
+    its chance to advance: 1 up to ``rot_days``, then a factor e less for each further
+    ``rot_days``. NaN where the wait is unknown (the work has not started)."""
+    excess = wait_days - rot_days
+    if np.ndim(excess) == 0:
+        return math.exp(-excess / rot_days) if excess > 0 else 1.0
+    excess = np.asarray(excess, dtype=float)
+    out = np.where(excess > 0, np.exp(-np.clip(excess, 0, None) / rot_days), 1.0)
+    return np.where(np.isnan(excess), np.nan, out)
+
+
+def in_stage(entered_day, left_day, t):
+    """(rows x times) mask: a stage row holds its deal from the day it entered the stage
+    until it left it (advanced, won or lost; ``inf`` while open), at each time ``t``."""
+    t = np.asarray(t, dtype=float)
+    return ((np.asarray(entered_day, dtype=float)[:, None] <= t)
+            & (t < np.asarray(left_day, dtype=float)[:, None]))
+
+
+def stage_row_at(opportunity_id, stage_index, entered_day, day: float):
+    """For each deal that had entered a stage by ``day``, its latest stage row then.
+
+    Returns the deals' ids (sorted) and the positions of their rows.
+    """
+    seen = np.flatnonzero(np.asarray(entered_day, dtype=float) <= day)
+    ids = np.asarray(opportunity_id)[seen]
+    order = np.lexsort((np.asarray(stage_index)[seen], ids))
+    ids = ids[order]
+    last = np.append(ids[1:] != ids[:-1], True) if len(ids) else np.zeros(0, bool)
+    return ids[last], seen[order[last]]
+
+
+def last_activity_day(on: float, entered_day, work_start_day, work_end_day,
+                      last_effort_day=None):
+    """The last thing done on a deal in its stage, at or before ``on``.
+
+    Activity is entering the stage, the rep starting and finishing the stage's work, and
+    sessions of extra closing effort. Work under way at ``on`` is activity *now*: a deal
+    a rep is working on is not idle. ``last_effort_day`` (per row, NaN for none) is the
+    end of the last effort session started by ``on``, or ``on`` while it is under way.
+    """
+    start = np.asarray(work_start_day, dtype=float)
+    stop = np.asarray(work_end_day, dtype=float)
+    started, finished = start <= on, stop <= on  # NaN compares False
+    last = np.asarray(entered_day, dtype=float)
+    last = np.fmax(last, np.where(started, np.where(finished, stop, on), np.nan))
+    if last_effort_day is not None:
+        last = np.fmax(last, np.minimum(np.asarray(last_effort_day, dtype=float), on))
+    return last

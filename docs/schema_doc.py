@@ -27,8 +27,8 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario.schema import Scenario
 from sim.scenario.files import parse_scenario
+from sim.scenario.schema import Scenario
 
 BEGIN = "<!-- BEGIN SCENARIO FORMAT -->"
 END = "<!-- END SCENARIO FORMAT -->"

@@ -7,8 +7,8 @@ The public API for notebooks and scripts::
     result.kpis()
 """
 
+from sim.analysis.statistics import summarize
 from sim.experiments.runner import compare, paired_difference, replicate, simulate
-from sim.scenario.schema import Scenario
 from sim.scenario.files import (
     ScenarioError,
     load_scenario,
@@ -16,7 +16,7 @@ from sim.scenario.files import (
     save_scenario,
     vary,
 )
-from sim.analysis.statistics import summarize
+from sim.scenario.schema import Scenario
 
 __all__ = [
     "Scenario",

@@ -21,10 +21,10 @@ import pytest
 from simhelpers import fixed, inbound
 
 from sim.analysis import cash
-from sim.experiments.runner import paired_difference, simulate
 from sim.analysis.rep_hours import in_period
-from sim.scenario.schema import Scenario
 from sim.analysis.statistics import mean_ci
+from sim.experiments.runner import paired_difference, simulate
+from sim.scenario.schema import Scenario
 
 
 def fake_result(horizon: float, invoices: list[tuple], opportunities=(), **scenario):

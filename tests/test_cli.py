@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sim.presentation.cli import main
-from sim.scenario.files import load_scenario
+from sim.scenario.files import load_scenario, vary
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -183,7 +183,7 @@ def test_out_writes_the_tables_and_the_scenario(capsys, tmp_path, small):
         table = pd.read_csv(out / f"{name}.csv")
         assert len(table.columns) > 1
     assert len(pd.read_csv(out / "leads.csv")) > 0
-    expected = load_scenario(small).with_(seed=9, horizon_days=25)
+    expected = vary(load_scenario(small), {"seed": 9, "horizon_days": 25})
     assert load_scenario(out / "scenario.toml") == expected
 
 

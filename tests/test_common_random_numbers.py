@@ -3,8 +3,9 @@
 import pandas as pd
 import pytest
 
-from sim.scenario.distributions import Exponential
 from sim.experiments.runner import simulate
+from sim.scenario.distributions import Exponential
+from sim.scenario.files import vary
 from sim.scenario.schema import Scenario
 
 ARRIVAL_COLUMNS = ["lead_id", "channel", "created_day"]
@@ -31,13 +32,13 @@ def _variants(sc: Scenario):
     slow_stage = sc.model_dump()
     slow_stage["stages"] = [s.model_dump() for s in stages]
     return {
-        "policy": sc.with_(policy={"name": "classic"}),
-        "close_first": sc.with_(policy={"name": "close_first"}),
-        "miller_heiman": sc.with_(policy={"name": "miller_heiman"}),
-        "team size": sc.with_(team=sc.team.model_copy(update={"reps": 9}).model_dump()),
+        "policy": vary(sc, {"policy": {"name": "classic"}}),
+        "close_first": vary(sc, {"policy": {"name": "close_first"}}),
+        "miller_heiman": vary(sc, {"policy": {"name": "miller_heiman"}}),
+        "team size": vary(sc, {"team": sc.team.model_copy(update={"reps": 9}).model_dump()}),
         "work hours": Scenario.model_validate(slow_stage),
-        "pooled team": sc.with_(team=sc.team.model_copy(update={"assignment": "pool"})
-                                .model_dump()),
+        "pooled team": vary(sc, {"team": sc.team.model_copy(update={"assignment": "pool"})
+                                .model_dump()}),
     }
 
 

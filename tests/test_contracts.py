@@ -21,11 +21,11 @@ import pytest
 from simhelpers import fixed, inbound, merged
 
 from sim.analysis import cash
-from sim.presentation.cli import main
-from sim.experiments.runner import simulate
 from sim.analysis.rep_hours import in_period
-from sim.scenario.schema import Scenario
+from sim.experiments.runner import simulate
+from sim.presentation.cli import main
 from sim.scenario.files import ScenarioError, load_scenario, validate_scenario
+from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = load_scenario(ROOT / "scenarios" / "baseline.toml").model_dump()

@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 
 import sim.analysis.diagnostics as dg
-from sim.scenario.distributions import Fixed
-from sim.experiments.runner import simulate
 from sim.analysis.levels import level_stock
 from sim.analysis.metrics import utilization
 from sim.analysis.rep_hours import busy_hours_in_period
+from sim.experiments.runner import simulate
+from sim.scenario.distributions import Fixed
+from sim.scenario.files import load_scenario, vary
 from sim.scenario.schema import (
     CampaignChannel,
     InboundChannel,
@@ -29,7 +30,6 @@ from sim.scenario.schema import (
     Scenario,
     Stage,
 )
-from sim.scenario.files import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = load_scenario(SCENARIOS / "baseline.toml")
@@ -525,7 +525,7 @@ def test_premature_best_few_when_the_manager_believes_higher_win_rates(base):
     honest = dg.premature_best_few(base).set_index("rep")
     assert not honest["flagged"].any()
     assert abs(honest.loc["team", "shortfall"]) < 0.1
-    hopeful = BASELINE.with_(forecast={"assumed_win_rates": [0.35, 0.5, 0.8, 0.95]})
+    hopeful = vary(BASELINE, {"forecast": {"assumed_win_rates": [0.35, 0.5, 0.8, 0.95]}})
     inflated = dg.premature_best_few(simulate(hopeful)).set_index("rep")
     assert inflated.loc["team", "flagged"]
     assert inflated.loc["team", "shortfall"] > 0.2
@@ -534,7 +534,7 @@ def test_premature_best_few_when_the_manager_believes_higher_win_rates(base):
 def test_neglect_in_the_roller_coaster():
     """close_first on the roller-coaster leaves middle-stage work waiting: deals rot, the
     engine loses some to neglect, and the diagnostics count the same losses."""
-    res = simulate(ROLLER.with_(policy={"name": "close_first"}))
+    res = simulate(vary(ROLLER, {"policy": {"name": "close_first"}}))
     s = dg.neglect_summary(res).set_index("rep")
     assert s.loc["team", "lost_to_neglect"] == res.kpis()["lost_to_neglect"] > 0
     rot = dg.rotting_deals(res)
@@ -582,8 +582,8 @@ def test_a_planted_weak_rep_is_flagged():
     """Rep 3 closes half as often at Proposal & quote (skill 0.5: advance 0.37 instead of
     0.73). With ~40 decisions a year at that stage the gap is about 4.5 standard errors,
     so Holm's threshold (0.05 / 20) is passed in every replication."""
-    weak = BASELINE.with_(team=BASELINE.team.model_dump() | {
-        "members": [{}, {}, {"skill": [1.0, 1.0, 0.5, 1.0]}]})
+    weak = vary(BASELINE, {"team": BASELINE.team.model_dump() | {
+        "members": [{}, {}, {"skill": [1.0, 1.0, 0.5, 1.0]}]}})
     other_flags = 0
     for rep in range(4):
         gaps = dg.capability_gaps(simulate(weak, rep))

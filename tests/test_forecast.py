@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 
 from sim.analysis import forecast as fc
-from sim.experiments.runner import simulate
 from sim.analysis.levels import level_stock, team_level_stock
+from sim.experiments.runner import simulate
+from sim.scenario.files import load_scenario, vary
 from sim.scenario.schema import Scenario
-from sim.scenario.files import load_scenario
 
 # -- a hand-built pipeline -----------------------------------------------------------------
 # Three stages, true win rates 0.2 / 0.4 / 0.7, the manager assumes 0.25 / 0.5 / 0.8.
@@ -335,7 +335,7 @@ def variant(sc: Scenario, **forecast) -> Scenario:
 def run():
     # 330 days: the run ends inside Q4 (days 273-364), so the final snapshot's current
     # period has bookings already won in it
-    return simulate(BASELINE.with_(horizon_days=330))
+    return simulate(vary(BASELINE, {"horizon_days": 330}))
 
 
 def test_final_snapshot_matches_the_opportunity_table(run):

@@ -16,6 +16,7 @@ import pytest
 from simhelpers import CI, fixed, in_period, inbound, scenario
 
 from sim.experiments.runner import simulate
+from sim.scenario.files import vary
 
 HPD = 8.0  # hours per day of every rep in these scenarios
 TOL = 1e-9  # days; the tables subtract the warm-up from simulation days, so a few ulps
@@ -345,7 +346,7 @@ def test_same_seed_gives_identical_tables_and_other_replications_differ():
     assert first.kpis() == pytest.approx(again.kpis(), nan_ok=True)
 
     arrivals = tables["leads"]["created_day"]
-    for other in (simulate(sc, 4), simulate(sc.with_(seed=sc.seed + 1), 3)):
+    for other in (simulate(sc, 4), simulate(vary(sc, {"seed": sc.seed + 1}), 3)):
         other_arrivals = other.leads["created_day"]
         n = min(len(arrivals), len(other_arrivals))
         # independent Poisson streams: not one of the first arrival times coincides

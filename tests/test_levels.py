@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.scenario.distributions import Fixed
-from sim.experiments.runner import simulate
 from sim.analysis.levels import LEVEL_COLUMNS, level_stock, team_level_stock, time_by_level
+from sim.experiments.runner import simulate
+from sim.scenario.distributions import Fixed
 from sim.scenario.schema import Scenario, Stage
 
 

@@ -22,12 +22,12 @@ from matplotlib import image as mpimg
 from matplotlib.collections import PolyCollection
 from matplotlib.patches import Rectangle
 
-from sim.presentation import plots
-from sim.experiments.runner import simulate
 from sim.analysis.forecast import forecast_table
 from sim.analysis.levels import LEVEL_COLUMNS
-from sim.scenario.files import load_scenario
 from sim.analysis.volatility import bookings_by_period
+from sim.experiments.runner import simulate
+from sim.presentation import plots
+from sim.scenario.files import load_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 SLIDE = (round(plots.FIGSIZE[0] * plots.DPI), round(plots.FIGSIZE[1] * plots.DPI))

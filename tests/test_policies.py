@@ -2,10 +2,18 @@
 
 import pytest
 
+from sim.engine.policies import (
+    best_few,
+    by_levels,
+    classic,
+    close_first,
+    fifo,
+    miller_heiman,
+    policy_key,
+)
 from sim.engine.processes import EFFORT, POST_SALE, PROSPECT, STAGE, VERIFY, Engine, Task
-from sim.engine.policies import best_few, by_levels, classic, close_first, fifo, miller_heiman, policy_key
-from sim.scenario.schema import Policy, Scenario
 from sim.scenario.files import ScenarioError, validate_scenario
+from sim.scenario.schema import Policy, Scenario
 
 
 def task(kind, ready, stage=-1, value=0.0, level=None, seq=0):

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from sim.presentation import cli
 from sim.experiments.runner import simulate
+from sim.presentation import cli
 from sim.presentation.report import SECTIONS, build_report, write_report
-from sim.scenario.files import load_scenario, parse_scenario
+from sim.scenario.files import load_scenario, parse_scenario, vary
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def result():
-    sc = load_scenario(ROOT / "scenarios" / "baseline.toml").with_(horizon_days=180)
+    sc = vary(load_scenario(ROOT / "scenarios" / "baseline.toml"), {"horizon_days": 180})
     return simulate(sc)
 
 
@@ -63,7 +63,7 @@ def test_write_report_never_overwrites(result, tmp_path):
 
 
 def test_chinese_stage_names_reach_the_report():
-    sc = load_scenario(ROOT / "scenarios" / "course_zh.toml").with_(horizon_days=90)
+    sc = vary(load_scenario(ROOT / "scenarios" / "course_zh.toml"), {"horizon_days": 90})
     page = build_report(simulate(sc))
     for name in ("初步接洽", "确定需求", "方案报价", "谈判及签约"):
         assert name in page

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from sim.experiments.runner import compare, kpis_and_swings, paired_difference
-from sim.scenario.files import load_scenario
+from sim.scenario.files import load_scenario, vary
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "roller_coaster.toml"
 REPLICATIONS = 30  # paired: replication r of both policies meets the same marketing leads
@@ -20,7 +20,7 @@ REPLICATIONS = 30  # paired: replication r of both policies meets the same marke
 @pytest.fixture(scope="module")
 def runs():
     sc = load_scenario(SCENARIO)
-    variants = {name: sc.with_(policy={"name": name})
+    variants = {name: vary(sc, {"policy": {"name": name}})
                 for name in ("close_first", "miller_heiman")}
     return compare(variants, REPLICATIONS, metrics=kpis_and_swings, workers=2)
 

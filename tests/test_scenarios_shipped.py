@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.presentation.cli import main as funnel
 from sim.experiments.runner import simulate
-from sim.scenario.files import load_scenario, parse_scenario, save_scenario, to_toml
+from sim.presentation.cli import main as funnel
+from sim.scenario.files import load_scenario, parse_scenario, save_scenario, to_toml, vary
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIO_DIR.glob("*.toml"))
@@ -42,7 +42,7 @@ def test_funnel_validate_accepts_without_warnings(path, capsys):
 def test_shipped_scenario_runs_a_short_replication(path):
     sc = load_scenario(path)
     assert sc.advice() == []
-    short = sc.with_(horizon_days=60)
+    short = vary(sc, {"horizon_days": 60})
     result = simulate(short, 0)
     k = result.kpis()
     assert k["leads"] > 0
@@ -161,7 +161,7 @@ def test_course_zh_is_in_chinese_and_cny(course_zh):
 
 
 def test_course_zh_keeps_stage_names_through_a_run(course_zh):
-    result = simulate(course_zh.with_(horizon_days=60), 0)
+    result = simulate(vary(course_zh, {"horizon_days": 60}), 0)
     stages = result.opportunities["stage"]
     # ~250 opportunities over warm-up and period: every stage holds some at its end
     assert set(stages) == set(CHINESE_STAGES)

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
-from sim.engine.processes import PROSPECT, STAGE, VERIFY, Task
 from sim.engine.policies import POLICIES, classic, fifo
-from sim.scenario.schema import POLICY_NAMES, Scenario, Stage
+from sim.engine.processes import PROSPECT, STAGE, VERIFY, Task
 from sim.engine.streams import Streams, stream_key
+from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
+from sim.scenario.files import ScenarioError, vary
+from sim.scenario.schema import POLICY_NAMES, Scenario, Stage
 
 
 def test_stream_is_reproducible_and_keyed_by_name():
@@ -92,14 +93,15 @@ def test_advance_rates_telescope_to_the_first_win_rate():
     assert sc.advance_rates()[-1] == sc.stages[-1].win_rate
 
 
-def test_scenario_is_frozen_and_with_makes_validated_copies():
+def test_scenario_is_frozen_and_vary_makes_validated_copies():
     sc = Scenario()
     with pytest.raises(ValidationError, match="frozen"):
         sc.seed = 3
-    other = sc.with_(seed=3)
+    other = vary(sc, {"seed": 3})
     assert other.seed == 3 and sc.seed == 12345
-    with pytest.raises(ValidationError, match="greater than 0"):
-        sc.with_(horizon_days=-1)
+    with pytest.raises(ScenarioError, match="horizon_days: value -1 is not allowed: must be "
+                                            "greater than 0"):
+        vary(sc, {"horizon_days": -1})
 
 
 def test_stage_count_outside_three_to_seven_is_advice_not_error():

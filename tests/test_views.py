@@ -12,11 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.scenario.distributions import Fixed
-from sim.experiments.runner import simulate
 from sim.analysis.levels import level_stock, team_level_stock
-from sim.scenario.schema import Scenario, Stage
-from sim.scenario.files import load_scenario
 from sim.analysis.views import (
     DISTRIBUTION_BY,
     LIST_COLUMNS,
@@ -27,6 +23,10 @@ from sim.analysis.views import (
     funnel,
     opportunity_list,
 )
+from sim.experiments.runner import simulate
+from sim.scenario.distributions import Fixed
+from sim.scenario.files import load_scenario, vary
+from sim.scenario.schema import Scenario, Stage
 
 # -- a hand-built history -----------------------------------------------------------------
 # Three stages of 1 work day (6 h at 6 h/day) and 9 fixed decision days: the normal cycle
@@ -165,7 +165,7 @@ def test_won_deal_is_in_orders_until_post_sale_work_is_done_then_closed():
     assert _row(opportunity_list(res, on=33), 0)["level"] == "closed"
     # without post-sale work a won deal is closed at once
     bare = _fake()
-    bare.scenario = bare.scenario.with_(post_sale={"work_hours": 0})
+    bare.scenario = vary(bare.scenario, {"post_sale": {"work_hours": 0}})
     assert _row(opportunity_list(bare, on=30), 0)["level"] == "closed"
 
 
@@ -178,7 +178,7 @@ def test_best_few_follows_the_stage_win_rate_and_the_estimate():
     assert _row(opportunity_list(res, on=50), 3)["level"] == "best_few"
     # a stricter rule: closing within 0.3 x 30 = 9 days, from day 17 on
     strict = _fake()
-    strict.scenario = strict.scenario.with_(best_few={"close_within_cycle_share": 0.3})
+    strict.scenario = vary(strict.scenario, {"best_few": {"close_within_cycle_share": 0.3}})
     assert _row(opportunity_list(strict, on=16.9), 3)["level"] == "in_funnel"
     assert _row(opportunity_list(strict, on=17), 3)["level"] == "best_few"
 
@@ -245,7 +245,7 @@ def test_funnel_counts_tracking_deals_only_on_hand_built_history():
 
 def test_funnel_weights_with_the_managers_or_the_true_win_rates():
     res = _fake()
-    res.scenario = res.scenario.with_(forecast={"assumed_win_rates": [0.1, 0.5, 0.9]})
+    res.scenario = vary(res.scenario, {"forecast": {"assumed_win_rates": [0.1, 0.5, 0.9]}})
     assumed, true = funnel(res, on=16), funnel(res, on=16, win_rates="true")
     np.testing.assert_allclose(assumed["weighted_amount"], [3000 * 0.1, 3000 * 0.5, 4000 * 0.9])
     np.testing.assert_allclose(true["weighted_amount"], [3000 * 0.2, 3000 * 0.4, 4000 * 0.8])
@@ -396,7 +396,7 @@ def test_a_stuck_deal_fattens_the_funnel_but_not_the_cohort_funnel():
 @pytest.fixture(scope="module", params=["roller_coaster", "three_stages"])
 def run(request):
     # roller_coaster has elastic closing effort and post-sale work; both are short runs
-    sc = load_scenario(f"scenarios/{request.param}.toml").with_(horizon_days=150)
+    sc = vary(load_scenario(f"scenarios/{request.param}.toml"), {"horizon_days": 150})
     return simulate(sc)
 
 

@@ -3,9 +3,9 @@
 import pytest
 
 from sim import ScenarioError, vary
-from sim.scenario.schema import Scenario
-from sim.scenario.files import parse_path
 from sim.presentation.widgets import Choice, Panel, Slider, check_controls, fast_mode, field_bounds
+from sim.scenario.files import parse_path
+from sim.scenario.schema import Scenario
 
 SC = Scenario(horizon_days=60, warmup_days=20)
 

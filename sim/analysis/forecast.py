@@ -45,8 +45,8 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from sim.engine.policies import best_few
 from sim.analysis.statistics import mean_ci
+from sim.engine.policies import best_few
 
 PERIOD_CODES = {"month": ("M", "MS"), "quarter": ("Q", "QS")}
 """Period name -> (pandas period code, date-range frequency of period starts)."""

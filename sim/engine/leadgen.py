@@ -12,8 +12,8 @@ import datetime as dt
 
 import numpy as np
 
-from sim.scenario.schema import CampaignChannel, InboundChannel, Scenario
 from sim.engine.streams import Streams
+from sim.scenario.schema import CampaignChannel, InboundChannel, Scenario
 
 BATCH = 256
 """Rows drawn at a time for channels whose lead count is not known in advance."""

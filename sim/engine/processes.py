@@ -17,8 +17,8 @@ import simpy
 from sim.engine.leadgen import LeadTraits, arrival_days
 from sim.engine.policies import PolicyKey, best_few, fifo, policy_key
 from sim.engine.records import Recorder
-from sim.scenario.schema import Scenario
 from sim.engine.streams import Streams
+from sim.scenario.schema import Scenario
 
 # task kinds
 PROSPECT, VERIFY, STAGE, EFFORT, POST_SALE = "prospect", "verify", "stage", "effort", "post_sale"

@@ -13,11 +13,11 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 
 import pandas as pd
 
-from sim.engine.processes import Engine
-from sim.engine.policies import PolicyKey
 from sim.analysis.result import RunResult
-from sim.scenario.schema import Scenario
 from sim.analysis.statistics import mean_ci
+from sim.engine.policies import PolicyKey
+from sim.engine.processes import Engine
+from sim.scenario.schema import Scenario
 
 
 def simulate(scenario: Scenario, replication: int = 0,

@@ -18,10 +18,8 @@ import os
 import sys
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from sim.scenario.files import ScenarioError, load_scenario, vary
 from sim.scenario.schema import POLICY_NAMES, Scenario
-from sim.scenario.files import ScenarioError, explain, load_scenario
 
 EXIT_BAD_INPUT = 2
 RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
@@ -201,10 +199,9 @@ def load_for_run(args) -> Scenario:
     if not changes:
         return sc
     try:
-        return sc.with_(**changes)
-    except ValidationError as exc:  # a rule that ties --seed / --days to other fields
-        problems = explain(exc, {**sc.model_dump(), **changes})
-        raise UsageError("; ".join(f"--seed/--days: {p}" for p in problems)) from None
+        return vary(sc, changes)
+    except ScenarioError as exc:  # a rule that ties --seed / --days to other fields
+        raise UsageError("; ".join(f"--seed/--days: {p}" for p in exc.problems)) from None
 
 
 def _team_without_own_policies(sc: Scenario) -> dict:
@@ -224,8 +221,8 @@ def _compare(args) -> int:
     args.policy = None
     sc = load_for_run(args)
     variants = {
-        name: sc.with_(policy=sc.policy.model_copy(update={"name": name}).model_dump(),
-                       team=_team_without_own_policies(sc))
+        name: vary(sc, {"policy": sc.policy.model_copy(update={"name": name}).model_dump(),
+                        "team": _team_without_own_policies(sc)})
         for name in dict.fromkeys(args.policies)
     }
     runs = compare(variants, args.replications, metrics=kpis_and_swings, workers=args.workers)

@@ -18,8 +18,8 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from sim.experiments.runner import simulate
-from sim.scenario.schema import Scenario
 from sim.scenario.files import ScenarioError, field_value, parse_path, vary
+from sim.scenario.schema import Scenario
 
 
 @dataclass(frozen=True)

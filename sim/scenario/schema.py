@@ -1,8 +1,8 @@
 """The scenario: a frozen, validated description of a sales organisation.
 
-``Scenario()`` is a complete, sensible run. A variant is a copy with changes:
-``scenario.with_(seed=7)`` or ``scenario.model_copy(update=...)`` followed by
-``Scenario.model_validate``. Nothing here holds run state.
+``Scenario()`` is a complete, sensible run. A variant is a validated copy with fields
+set by path, made in one way only: :func:`sim.scenario.variants.vary`. Nothing here
+holds run state.
 
 Units are in the field names (``_days``, ``_hours``, ``per_week``) or in their
 descriptions; money is in the scenario's ``currency``.
@@ -578,12 +578,6 @@ class Scenario(_Frozen):
         return self
 
     # -- conveniences -------------------------------------------------------------
-    def with_(self, **changes) -> Scenario:
-        """A validated copy with top-level fields replaced."""
-        data = self.model_dump()
-        data.update(changes)
-        return Scenario.model_validate(data)
-
     @property
     def run_days(self) -> float:
         """Warm-up plus results period, in days."""

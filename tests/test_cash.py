@@ -21,7 +21,7 @@ import pytest
 from simhelpers import fixed, inbound
 
 from sim.analysis import cash
-from sim.analysis.rep_hours import in_period
+from sim.rules.calendar import in_period
 from sim.analysis.statistics import mean_ci
 from sim.experiments.runner import paired_difference, simulate
 from sim.scenario.schema import Scenario

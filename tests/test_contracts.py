@@ -21,7 +21,7 @@ import pytest
 from simhelpers import fixed, inbound, merged
 
 from sim.analysis import cash
-from sim.analysis.rep_hours import in_period
+from sim.rules.calendar import in_period
 from sim.experiments.runner import simulate
 from sim.presentation.cli import main
 from sim.scenario.files import ScenarioError, load_scenario, validate_scenario

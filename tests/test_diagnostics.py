@@ -16,9 +16,11 @@ import pandas as pd
 import pytest
 
 import sim.analysis.diagnostics as dg
+from sim.analysis.diagnostics.neglect import _open_stages
 from sim.analysis.levels import level_stock
 from sim.analysis.metrics import utilization
 from sim.analysis.rep_hours import busy_hours_in_period
+from sim.analysis.statistics import adjust_p_values, fisher_lower_p, poisson_binomial_cdf
 from sim.experiments.runner import simulate
 from sim.scenario.distributions import Fixed
 from sim.scenario.files import load_scenario, vary
@@ -165,16 +167,16 @@ def test_stage_conversion_by_hand(res):
 
 def test_fisher_exact_and_multiple_comparison_adjustments():
     # Fisher's tea-tasting table: 1 of 4 against 3 of 4, one-sided p = 17/70
-    assert dg.fisher_lower_p(1, 4, 3, 4)[0] == pytest.approx(17 / 70)
+    assert fisher_lower_p(1, 4, 3, 4)[0] == pytest.approx(17 / 70)
     a, n, b, m = 3, 25, 15, 30  # against the hypergeometric sum done with integers
     exact = sum(math.comb(a + b, x) * math.comb(n + m - a - b, n - x)
                 for x in range(0, a + 1)) / math.comb(n + m, n)
-    assert dg.fisher_lower_p(a, n, b, m)[0] == pytest.approx(exact, rel=1e-9)
+    assert fisher_lower_p(a, n, b, m)[0] == pytest.approx(exact, rel=1e-9)
     p = np.array([0.01, 0.04, 0.03, 0.005, NAN])
-    np.testing.assert_allclose(dg._adjust(p, "holm"), [0.03, 0.06, 0.06, 0.02, NAN])
-    np.testing.assert_allclose(dg._adjust(p, "bonferroni"), [0.04, 0.16, 0.12, 0.02, NAN])
-    assert dg.poisson_binomial_cdf(1, [0.8, 0.8]) == pytest.approx(1 - 0.64)
-    assert dg.poisson_binomial_cdf(0, [0.5, 0.2]) == pytest.approx(0.4)
+    np.testing.assert_allclose(adjust_p_values(p, "holm"), [0.03, 0.06, 0.06, 0.02, NAN])
+    np.testing.assert_allclose(adjust_p_values(p, "bonferroni"), [0.04, 0.16, 0.12, 0.02, NAN])
+    assert poisson_binomial_cdf(1, [0.8, 0.8]) == pytest.approx(1 - 0.64)
+    assert poisson_binomial_cdf(0, [0.5, 0.2]) == pytest.approx(0.4)
 
 
 def capability_fake(ann_advanced: int, neglect: int = 0):
@@ -235,7 +237,7 @@ def test_rotting_deals_by_hand(res):
     assert rot40.loc[0, "days_idle"] == pytest.approx(35)
     assert rot40.loc[0, "amount"] == 3000 and rot40.loc[0, "rot_days"] == 15
     # while the rep works on it, a deal is not idle
-    now = dg._open_stages(res, 20.25).set_index("opportunity_id")
+    now = _open_stages(res, 20.25).set_index("opportunity_id")
     assert now["waiting_on"].to_dict() == {0: "customer", 2: "rep", 4: "rep_working",
                                            5: "rep"}
     assert now.loc[4, "days_idle"] == 0
@@ -618,7 +620,7 @@ def test_an_even_team_is_rarely_accused(even_team_gaps):
     assert len(tested) >= 220
     raw_rate = tested["flagged"].mean()
     assert 0.005 < raw_rate < 0.092, raw_rate
-    holm_runs = sum(bool((dg._adjust(g["p_value"].to_numpy(), "holm") <= 0.05).any())
+    holm_runs = sum(bool((adjust_p_values(g["p_value"].to_numpy(), "holm") <= 0.05).any())
                     for g in even_team_gaps)
     raw_runs = sum(bool(g["flagged"].any()) for g in even_team_gaps)
     assert holm_runs <= 3, holm_runs

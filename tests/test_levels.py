@@ -31,7 +31,7 @@ def _result():
     # stage A entered day 3 (expect close day 25), stage B entered day 14 (expect day 25)
     hist = pd.DataFrame({"opportunity_id": [0, 0], "stage_index": [0, 1],
                          "owner": ["Rep 1"] * 2, "entered_day": [3.0, 14.0],
-                         "expected_close_day": [25.0, 25.0]})
+                         "expected_close_day": [25.0, 25.0], "decided_day": [14.0, 30.0]})
     events = pd.DataFrame({"event": ["post_sale_done"], "opportunity_id": [0], "day": [33.0]})
     return SimpleNamespace(scenario=sc, leads=leads, opportunities=opps, stage_history=hist,
                            events=events, rep_names=["Rep 1"])

@@ -3,7 +3,6 @@
 import pytest
 
 from sim.engine.policies import (
-    best_few,
     by_levels,
     classic,
     close_first,
@@ -12,6 +11,7 @@ from sim.engine.policies import (
     policy_key,
 )
 from sim.engine.processes import EFFORT, POST_SALE, PROSPECT, STAGE, VERIFY, Engine, Task
+from sim.rules.deals import BestFewRule
 from sim.scenario.files import ScenarioError, validate_scenario
 from sim.scenario.schema import Policy, Scenario
 
@@ -172,4 +172,4 @@ def test_miller_heiman_caps_closing_effort_at_what_closing_needs():
     ],
 )
 def test_best_few_rule_at_its_edges(rate, days_left, expected):
-    assert bool(best_few(rate, days_left, 0.5, 45.0)) is expected
+    assert bool(BestFewRule(0.5, 45.0).holds(rate, days_left)) is expected

@@ -194,13 +194,13 @@ def test_rotting_flag_at_its_threshold():
     assert after["rotting"]
     assert after["days_in_stage"] == pytest.approx(5.5)
     # deal 3 in stage 2 (rot after 20 days): work ended on day 15, effort on days 20-20.5
-    # and 30-30.5; a session under way counts from its start
+    # and 30-30.5; a session under way is activity now (the rep is on the deal)
     view = {on: _row(opportunity_list(res, on=on), 3) for on in (19, 20.25, 29, 30.25, 50.5,
                                                                 51)}
     assert view[19]["days_since_activity"] == pytest.approx(4.0)
-    assert view[20.25]["days_since_activity"] == pytest.approx(0.25)
+    assert view[20.25]["days_since_activity"] == pytest.approx(0.0)
     assert view[29]["days_since_activity"] == pytest.approx(8.5)
-    assert view[30.25]["days_since_activity"] == pytest.approx(0.25)
+    assert view[30.25]["days_since_activity"] == pytest.approx(0.0)
     assert view[50.5]["days_since_activity"] == pytest.approx(20.0)
     assert not view[50.5]["rotting"]
     assert view[51]["rotting"]
@@ -438,7 +438,8 @@ def test_list_on_a_past_date_agrees_with_the_event_log(run, day):
     assert set(view.index) == set(created)
     assert len(view) > 0
     np.testing.assert_array_equal(view["stage_index"], entered.loc[view.index, "stage"])
-    np.testing.assert_allclose(view["expected_close_day"], entered.loc[view.index, "value"])
+    np.testing.assert_allclose(view["expected_close_day"],
+                               entered.loc[view.index, "expected_close_day"])
     status = ends["event"].reindex(view.index).fillna("tracking").astype(str)
     np.testing.assert_array_equal(view["status"], status)
     f = funnel(run, on=day)
@@ -459,25 +460,25 @@ def test_levels_agree_with_the_level_stock(run):
 
 @pytest.mark.parametrize("day", [20.0, 75.25, 150.0])
 def test_rotting_recomputed_from_the_reps_time(run, day):
-    # the reps' time holds finished tasks; stage work under way at the end of the run is
-    # only in the event log
+    # the last activity in the current stage, recomputed by hand: stage work and effort
+    # sessions count at their end, or now while under way (min(end, day)); the stage's
+    # entry and work start count too
     sc = run.scenario
     rt = run.rep_time
     work = rt[rt["activity"].isin(["stage", "effort"]) & (rt["start_day"] <= day)]
     ev = run.events
     started = ev[(ev["event"] == "work_start") & (ev["day"] <= day)]
-    touched = pd.concat([work[["opportunity_id", "start_day"]].set_axis(["id", "day"], axis=1),
-                         # a task cut off by the end of the run counts from its start
-                         work.loc[(work["end_day"] <= day) & work["finished"],
-                                  ["opportunity_id", "end_day"]]
-                         .set_axis(["id", "day"], axis=1),
-                         started[["opportunity_id", "day"]].set_axis(["id", "day"], axis=1)])
+    key = ["id", "stage", "day"]
+    touched = pd.concat([
+        pd.DataFrame({"id": work["opportunity_id"], "stage": work["stage_index"],
+                      "day": np.minimum(work["end_day"], day)}),
+        started[["opportunity_id", "stage", "day"]].set_axis(key, axis=1)])
     view = opportunity_list(run, on=day)
     tracking = view[view["status"] == "tracking"].set_index("opportunity_id")
     entered = run.stage_history.set_index(["opportunity_id", "stage_index"])["entered_day"]
-    last = np.fmax(entered.loc[list(zip(tracking.index, tracking["stage_index"], strict=True))]
-                   .to_numpy(), touched.groupby("id")["day"].max()
-                   .reindex(tracking.index).to_numpy())
+    at = list(zip(tracking.index, tracking["stage_index"], strict=True))
+    last = np.fmax(entered.loc[at].to_numpy(),
+                   touched.groupby(["id", "stage"])["day"].max().reindex(at).to_numpy())
     np.testing.assert_allclose(tracking["days_since_activity"], day - last)
     rot = np.array([s.rot_days for s in sc.stages])[tracking["stage_index"]]
     np.testing.assert_array_equal(tracking["rotting"], day - last > rot)

@@ -11,20 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.rep_hours import in_period
+from sim.rules.calendar import in_period, results_periods, to_date
 
 AGEING_BUCKETS = [(0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"), (91, np.inf, "90+")]
 """Receivables ageing buckets: days since the invoice was raised (whole days)."""
 CYCLE_PARTS = ["design", "procurement", "transaction", "collection"]
-
-
-def _period_index(sc, period: str) -> pd.DatetimeIndex:
-    start = pd.Timestamp(sc.start_date)
-    end = start + pd.Timedelta(days=sc.horizon_days)
-    freq = {"month": "MS", "quarter": "QS"}[period]
-    code = {"month": "M", "quarter": "Q"}[period]
-    return pd.date_range(start.to_period(code).to_timestamp(), end - pd.Timedelta(days=1e-9),
-                         freq=freq)
 
 
 def _sum_by_period(dates: pd.Series, amounts: pd.Series, starts: pd.DatetimeIndex):
@@ -39,11 +30,10 @@ def money_by_period(result, period: str = "month") -> pd.DataFrame:
     """Bookings, billings and cash collected per month or quarter of the results period."""
     sc = result.scenario
     h = sc.horizon_days
-    starts = _period_index(sc, period)
-    origin = pd.Timestamp(sc.start_date)
+    starts = pd.DatetimeIndex(results_periods(sc, period)["start"])
 
     def dated(days):
-        return origin + pd.to_timedelta(days, unit="D")
+        return to_date(sc.start_date, days)
 
     opps = result.opportunities
     won = opps[(opps["status"] == "won") & in_period(opps["closed_day"], h)]
@@ -90,10 +80,9 @@ def dso_by_period(result, period: str = "quarter") -> pd.DataFrame:
     billings in the period x days in the period."""
     sc = result.scenario
     money = money_by_period(result, period)
-    origin = pd.Timestamp(sc.start_date)
-    starts = (money["period"] - origin).dt.total_seconds() / 86400
-    ends = np.minimum(np.append(starts.to_numpy()[1:], sc.horizon_days), sc.horizon_days)
-    length = ends - np.maximum(starts.to_numpy(), 0)
+    periods = results_periods(sc, period)
+    ends = np.minimum(periods["end_day"].to_numpy(), sc.horizon_days)
+    length = ends - np.maximum(periods["start_day"].to_numpy(), 0)
     owed = receivables_at(result.invoices, ends - 1e-9)
     dso = np.where(money["billings"] > 0, owed / money["billings"].where(
         money["billings"] > 0, 1) * length, np.nan)

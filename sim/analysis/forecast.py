@@ -13,7 +13,7 @@ expected signed amount of a period. At a snapshot day ``t`` and for a calendar p
   to what is possible (no less than the won amount, no more than won plus every open deal);
 - the **forecast categories** (Salesforce's names) split the deals of the period:
   *closed* (won in the period so far), *commit* (tracking and Best Few by the Miller
-  Heiman rule at ``t``, see :func:`sim.engine.policies.best_few`), *best case* (tracking, not
+  Heiman rule at ``t``, see :class:`sim.rules.deals.BestFewRule`), *best case* (tracking, not
   commit, assumed stage win rate at least ``forecast.best_case_min_win_rate``) and
   *pipeline* (the rest). Category amounts are unweighted, as in a CRM's forecast view;
   the manager's "best-case number" is ``closed + commit + best_case``;
@@ -46,10 +46,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.statistics import mean_ci
-from sim.engine.policies import best_few
-
-PERIOD_CODES = {"month": ("M", "MS"), "quarter": ("Q", "QS")}
-"""Period name -> (pandas period code, date-range frequency of period starts)."""
+from sim.rules.calendar import period_table, to_date
+from sim.rules.deals import BestFewRule, in_stage
 
 CATEGORIES = ("closed", "commit", "best_case", "pipeline")
 """Forecast categories, from the surest to the least sure."""
@@ -98,25 +96,15 @@ def period_calendar(scenario) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per calendar month or quarter: ``period`` (label such as ``2026Q1`` or
-        ``2026-01``), ``start`` (date), ``start_day``, ``end_day`` (days from start_date; the
-        period is ``[start_day, end_day)``) and ``whole`` (the period lies entirely inside
-        the results period ``[0, horizon_days)``, so its bookings are fully observed).
+        One row per calendar month or quarter (see :func:`sim.rules.calendar.period_table`):
+        ``period``, ``start``, ``start_day``, ``end_day`` and ``whole`` (the period lies
+        entirely inside the results period ``[0, horizon_days)``, so its bookings are fully
+        observed).
     """
-    code, freq = PERIOD_CODES[scenario.forecast.period]
-    origin = pd.Timestamp(scenario.start_date)
-    first = (origin - pd.Timedelta(days=scenario.warmup_days)).to_period(code)
-    last = (origin + pd.Timedelta(days=scenario.horizon_days)).to_period(code) + 2
-    edges = pd.date_range(first.to_timestamp(), last.to_timestamp(), freq=freq)
-    days = ((edges - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    start, end = days[:-1], days[1:]
-    return pd.DataFrame({
-        "period": [str(p) for p in edges[:-1].to_period(code)],
-        "start": edges[:-1],
-        "start_day": start,
-        "end_day": end,
-        "whole": (start >= 0) & (end <= scenario.horizon_days),
-    })
+    table = period_table(scenario.start_date, scenario.forecast.period,
+                         -scenario.warmup_days, scenario.horizon_days, extra=1)
+    return table.assign(whole=(table["start_day"] >= 0)
+                        & (table["end_day"] <= scenario.horizon_days))
 
 
 def snapshot_days(scenario) -> np.ndarray:
@@ -142,9 +130,7 @@ class _Pipeline:
         self.stage = hist["stage_index"].to_numpy(dtype=np.int64)
         self.owner = hist["owner"].to_numpy(dtype=object)
         self.entered = hist["entered_day"].to_numpy(dtype=float)
-        # a stage row lasts until its decision (advanced, won or lost); open rows forever
         self.left = hist["decided_day"].to_numpy(dtype=float, na_value=np.nan)
-        self.left = np.where(np.isnan(self.left), np.inf, self.left)
         self.expected = hist["expected_close_day"].to_numpy(dtype=float)
         self.amount = hist["opportunity_id"].map(amount_of).to_numpy(dtype=float)
         self.p = np.asarray(sc.assumed_win_rates, dtype=float)[self.stage]
@@ -153,20 +139,18 @@ class _Pipeline:
         self.won_amount = won["amount"].to_numpy(dtype=float)
         self.closed_day = hist["opportunity_id"].map(
             opps.set_index("opportunity_id")["closed_day"]).to_numpy(dtype=float)
-        self.best_few_days = sc.best_few.close_within_cycle_share * sc.typical_cycle_days
+        self.best_few = BestFewRule.of(sc)
 
     def active(self, t):
         """(rows x times) mask: the stage row a deal is in at each time ``t``."""
-        t = np.asarray(t, dtype=float)
-        return (self.entered[:, None] <= t) & (t < self.left[:, None])
+        return in_stage(self.entered, self.left, t)
 
     def categories(self, t, a, b):
         """Masks (rows x times) of the open deals of each category for windows [a, b)."""
         t, a, b = (np.asarray(x, dtype=float) for x in (t, a, b))
         exp = self.expected[:, None]
         in_window = self.active(t) & (a <= exp) & (exp < b)
-        few = best_few(self.p[:, None], exp - t, self.scenario.best_few.min_win_rate,
-                       self.best_few_days)
+        few = self.best_few.holds(self.p[:, None], exp - t)
         commit = in_window & few
         best = in_window & ~few & (self.p[:, None] >= self.scenario.forecast.best_case_min_win_rate)
         pipeline = in_window & ~commit & ~best
@@ -243,8 +227,7 @@ def _evaluate(pipe: _Pipeline, t, a, b, band: float) -> dict[str, np.ndarray]:
 
 
 def _dates(scenario, days) -> pd.Series:
-    days = pd.Series(np.asarray(days, dtype=float))
-    return pd.Timestamp(scenario.start_date) + pd.to_timedelta(days, unit="D")
+    return to_date(scenario.start_date, pd.Series(np.asarray(days, dtype=float)))
 
 
 # -- public functions ----------------------------------------------------------------------

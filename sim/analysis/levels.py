@@ -2,7 +2,7 @@
 
 Above the Funnel: an unverified lead. In the Funnel: a tracking opportunity that is
 not (yet) Best Few. Best Few: the scenario's rule (stage win rate and expected close;
-see :func:`sim.engine.policies.best_few`). Orders: a won deal whose post-sale work is pending.
+see :class:`sim.rules.deals.BestFewRule`). Orders: a won deal whose post-sale work is pending.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.analysis.contracts import handover_days
 from sim.analysis.rep_hours import busy_hours_in_period
-from sim.engine.policies import best_few
+from sim.rules.calendar import to_date
+from sim.rules.deals import BestFewRule, in_stage
 
 LEVEL_COLUMNS = ["above_funnel", "in_funnel", "best_few", "orders"]
 
@@ -51,20 +53,13 @@ def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) ->
     hist = result.stage_history
     opps = result.opportunities.set_index("opportunity_id")
     h_owner = hist["owner"].map(rep_index).to_numpy()
-    entered = hist["entered_day"].to_numpy()
-    # a stage row lasts until the opportunity moves on or closes
-    next_entry = hist.groupby("opportunity_id")["entered_day"].shift(-1)
-    closed = hist["opportunity_id"].map(opps["closed_day"])
-    h_end = next_entry.fillna(closed).fillna(inf).to_numpy()
-    active = (entered[:, None] <= t) & (t < h_end[:, None])
+    active = in_stage(hist["entered_day"], hist["decided_day"], t)
     rates = np.asarray(sc.win_rates)[hist["stage_index"].to_numpy()]
     days_to_close = hist["expected_close_day"].to_numpy()[:, None] - t
-    few = best_few(rates[:, None], days_to_close, sc.best_few.min_win_rate,
-                   sc.best_few.close_within_cycle_share * sc.typical_cycle_days)
+    few = BestFewRule.of(sc).holds(rates[:, None], days_to_close)
 
     won = opps[opps["status"] == "won"]
-    ev = result.events
-    done = ev[ev["event"] == "post_sale_done"].set_index("opportunity_id")["day"]
+    done = handover_days(result.events)
     o_owner = won["owner"].map(rep_index).to_numpy()
     o_start = won["closed_day"].to_numpy()
     if sc.post_sale.work_hours > 0:
@@ -86,7 +81,7 @@ def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) ->
         "rep": np.tile(np.asarray(reps, dtype=object), len(t)),
         **{level: counts[level].reshape(-1).astype(int) for level in LEVEL_COLUMNS},
     })
-    frame.insert(1, "date", pd.Timestamp(sc.start_date) + pd.to_timedelta(frame["day"], "D"))
+    frame.insert(1, "date", to_date(sc.start_date, frame["day"]))
     return frame
 
 

@@ -6,8 +6,10 @@ import numpy as np
 
 from sim.analysis.cash import dso_days, receivables_overdue
 from sim.analysis.levels import LEVEL_COLUMNS, time_by_level
-from sim.analysis.rep_hours import busy_hours_in_period, in_period
+from sim.analysis.rep_hours import busy_hours_in_period
 from sim.analysis.volatility import bookings_by_period, cv
+from sim.rules.calendar import in_period
+from sim.rules.reps import rep_hours_per_day
 
 
 def kpis(result) -> dict[str, float]:
@@ -67,11 +69,5 @@ def utilization(result) -> float:
     sc = result.scenario
     rt = result.rep_time
     busy = float(busy_hours_in_period(rt, sc.horizon_days).sum())
-    team = sc.team
-    hours = [
-        (team.members[i].hours_per_day if i < len(team.members)
-         and team.members[i].hours_per_day else team.hours_per_day)
-        for i in range(team.reps)
-    ]
-    available = sum(hours) * sc.horizon_days
+    available = sum(rep_hours_per_day(sc.team)) * sc.horizon_days
     return busy / available if available else np.nan

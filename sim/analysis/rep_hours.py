@@ -1,13 +1,10 @@
-"""The results period: which records fall in it, and how much of each task does."""
+"""Rep hours: how much of each stretch of work falls in the results period."""
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def in_period(day, horizon: float):
-    """True where ``day`` (days from start_date) falls in the results period."""
-    return (day >= 0) & (day < horizon)
+from sim.rules.calendar import in_period
 
 
 def busy_hours_in_period(rep_time, horizon: float):

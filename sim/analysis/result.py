@@ -1,4 +1,9 @@
-"""The result of one run: the scenario used, tidy tables and KPIs."""
+"""The result of one run: the scenario used, the engine's records, tables and KPIs.
+
+A :class:`RunResult` holds plain data only (the scenario, the records, the reps' names):
+it pickles, travels between processes, and every table is rebuilt from its records on
+first use.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,10 @@ from functools import cached_property
 
 import pandas as pd
 
-from sim.engine.records import Recorder, Tables
+from sim.analysis.contracts import contract_tables
+from sim.analysis.metrics import kpis
+from sim.analysis.tables import Tables
+from sim.engine.events import Recorder
 from sim.scenario.schema import Scenario
 
 
@@ -19,35 +27,45 @@ class RunResult:
         The scenario that produced this result (it travels with the result).
     replication : int
         Replication number.
+    records : Recorder
+        What the engine recorded (see :mod:`sim.engine.events`).
+    rep_names : list of str
+        The reps' names, by index.
     """
 
-    def __init__(self, scenario: Scenario, replication: int, recorder: Recorder,
-                 traits: dict, rep_names: list[str]):
+    TABLE_NAMES = ("leads", "opportunities", "stage_history", "rep_time", "events",
+                   "contracts", "line_items", "invoices", "payments")
+
+    def __init__(self, scenario: Scenario, replication: int, records: Recorder,
+                 rep_names: list[str]):
         self.scenario = scenario
         self.replication = replication
-        self._tables = Tables(scenario, traits, recorder, rep_names)
+        self.records = records
         self.rep_names = list(rep_names)
-        self.traits = traits  # each channel's pre-drawn lead traits (see sim.engine.leadgen)
+
+    @cached_property
+    def _tables(self) -> Tables:
+        return Tables(self.scenario, self.records, self.rep_names)
 
     @cached_property
     def events(self) -> pd.DataFrame:
-        """Every state change, in time order."""
+        """Every state change, in time order, one column per named field."""
         return self._tables.events()
 
     @cached_property
     def leads(self) -> pd.DataFrame:
         """One row per lead: channel, owner, response time, outcome."""
-        return self._tables.leads(self.events)
+        return self._tables.leads()
 
     @cached_property
     def opportunities(self) -> pd.DataFrame:
         """One row per opportunity, with the fields a CRM list shows."""
-        return self._tables.opportunities(self.events, self.leads)
+        return self._tables.opportunities()
 
     @cached_property
     def stage_history(self) -> pd.DataFrame:
         """One row per opportunity and stage reached."""
-        return self._tables.stage_history(self.events)
+        return self._tables.stage_history()
 
     @cached_property
     def rep_time(self) -> pd.DataFrame:
@@ -55,14 +73,7 @@ class RunResult:
         return self._tables.rep_time()
 
     @cached_property
-    def lead_rows(self) -> pd.DataFrame:
-        """Each lead's channel index ``ci`` and trait ``row``, indexed by lead_id."""
-        return self._tables.lead_rows()
-
-    @cached_property
     def _after_sale(self) -> dict[str, pd.DataFrame]:
-        from sim.engine.aftersale import contract_tables
-
         return contract_tables(self)
 
     @property
@@ -85,15 +96,10 @@ class RunResult:
         """Payments received by the end of the run."""
         return self._after_sale["payments"]
 
-    TABLE_NAMES = ("leads", "opportunities", "stage_history", "rep_time", "events",
-                   "contracts", "line_items", "invoices", "payments")
-
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables by name."""
         return {name: getattr(self, name) for name in self.TABLE_NAMES}
 
     def kpis(self) -> dict[str, float]:
         """Headline figures over the results period (see :func:`sim.analysis.metrics.kpis`)."""
-        from sim.analysis.metrics import kpis
-
         return kpis(self)

@@ -1,11 +1,23 @@
-"""Summaries over replications: mean, standard deviation and a 95% confidence interval."""
+"""The statistics the analyses use, in plain numpy (no scipy).
+
+- Summaries over replications: mean, standard deviation and a 95% confidence interval
+  (:func:`t975`, :func:`mean_ci`, :func:`summarize`).
+- Exact tests for the diagnostics: the one-sided Fisher exact test
+  (:func:`fisher_lower_p`), the lower tail of a Poisson-binomial law
+  (:func:`poisson_binomial_cdf`) and the Holm and Bonferroni multiple-comparison
+  adjustments (:func:`adjust_p_values`).
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pandas as pd
+
+Adjust = Literal["holm", "bonferroni", "none"]
+"""A family-wise multiple-comparison adjustment (see :func:`adjust_p_values`)."""
 
 # Student t 97.5% quantiles for 1..30 degrees of freedom (two-sided 95% intervals)
 _T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
@@ -62,3 +74,115 @@ def summarize(frame: pd.DataFrame, columns=None, by=None) -> pd.DataFrame:
                    "ci_low": lo, "ci_high": hi}
             rows.append(({by: key} if by else {}) | row)
     return pd.DataFrame(rows)
+
+
+def adjust_p_values(p, how: Adjust = "holm") -> np.ndarray:
+    """Family-wise adjusted p-values for a family of tests.
+
+    Parameters
+    ----------
+    p : array_like of float
+        Raw p-values; NaN entries (tests not made) are not part of the family and stay NaN.
+    how : {"holm", "bonferroni", "none"}
+        ``"bonferroni"``: ``min(1, m x p)`` over the ``m`` tests made. ``"holm"``: Holm's
+        step-down method, the ``i``-th smallest p-value (from 0) times ``m - i``, made
+        non-decreasing in that order, capped at 1; it keeps the chance of any false
+        rejection at or below the level under any dependence between the tests and
+        rejects everything Bonferroni rejects. ``"none"``: the raw p-values.
+
+    Returns
+    -------
+    ndarray
+        The adjusted p-values, in the order of ``p``.
+
+    Raises
+    ------
+    ValueError
+        When ``how`` is not one of the three.
+    """
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    tested = ~np.isnan(p)
+    q = p[tested]
+    m = len(q)
+    if how == "none" or m == 0:
+        out[tested] = q
+    elif how == "bonferroni":
+        out[tested] = np.minimum(1.0, m * q)
+    elif how == "holm":
+        order = np.argsort(q, kind="stable")
+        stepped = np.maximum.accumulate((m - np.arange(m)) * q[order])
+        adj = np.empty(m)
+        adj[order] = np.minimum(1.0, stepped)
+        out[tested] = adj
+    else:
+        raise ValueError(f"adjust must be 'holm', 'bonferroni' or 'none', not {how!r}")
+    return out
+
+
+def _log_factorials(n: int) -> np.ndarray:
+    """``log(k!)`` for ``k = 0 .. n`` (``n + 1`` values), by cumulative sums of logs."""
+    return np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, n + 1, dtype=float)))])
+
+
+def fisher_lower_p(a, n, b, m) -> np.ndarray:
+    """One-sided Fisher exact test: is ``a`` successes of ``n`` *lower* than ``b`` of ``m``?
+
+    Conditional on the margins, the first group's successes follow a hypergeometric law
+    (``n`` draws from ``n + m`` items of which ``a + b`` are successes); the p-value is
+    ``P(X <= a)``. Exact for small counts, and conservative (its real false-alarm rate is
+    at or below the nominal one).
+
+    Parameters
+    ----------
+    a, n, b, m : int or array_like of int
+        Successes and trials of the first group (``a`` of ``n``) and of the second
+        (``b`` of ``m``); arrays of equal length test many tables at once.
+
+    Returns
+    -------
+    ndarray
+        One p-value per table (length 1 for scalars, 0 for empty arrays); computed with
+        exact log-factorials.
+    """
+    a, n, b, m = (np.atleast_1d(np.asarray(v, dtype=np.int64)) for v in (a, n, b, m))
+    total, succ = n + m, a + b
+    if len(a) == 0:
+        return np.empty(0)
+    lf = _log_factorials(int(total.max()))
+
+    def lchoose(x, y):
+        return lf[x] - lf[y] - lf[x - y]
+
+    x = np.arange(int(a.max()) + 1)[None, :]
+    lo = np.maximum(0, n - (total - succ))[:, None]
+    valid = (x >= lo) & (x <= a[:, None])
+    xs = np.where(valid, x, lo)  # any valid index; masked out below
+    logp = (lchoose(succ[:, None], xs) + lchoose((total - succ)[:, None], n[:, None] - xs)
+            - lchoose(total, n)[:, None])
+    p = np.where(valid, np.exp(logp), 0.0).sum(axis=1)
+    return np.minimum(p, 1.0)
+
+
+def poisson_binomial_cdf(k: int, probs) -> float:
+    """``P(X <= k)`` for a sum ``X`` of independent Bernoulli trials with chances ``probs``.
+
+    Parameters
+    ----------
+    k : int
+        Successes (``P(X <= k)`` is 0 for a negative ``k``).
+    probs : array_like of float
+        Each trial's chance of success (they may differ: that is the Poisson-binomial
+        law; all equal, it is the binomial).
+
+    Returns
+    -------
+    float
+        The lower tail, from the exact distribution (repeated convolution).
+    """
+    if k < 0:
+        return 0.0
+    pmf = np.ones(1)
+    for p in np.asarray(probs, dtype=float):
+        pmf = np.convolve(pmf, [1.0 - p, p])
+    return float(min(1.0, pmf[: k + 1].sum()))

@@ -24,14 +24,15 @@ results period, ``start_date + horizon_days``.
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from sim.engine.policies import best_few
+from sim.analysis.activity import last_effort_day
+from sim.analysis.contracts import handover_days
+from sim.rules.calendar import PERIOD_CODES, parse_instant, to_date
+from sim.rules.deals import BestFewRule, last_activity_day, stage_row_at
 
 STATUSES = ("tracking", "won", "lost")
 """Opportunity statuses, in the order the course names them."""
@@ -52,8 +53,8 @@ DISTRIBUTION_BY = (
 )
 """What :func:`distribution` can group by: opportunity category and type, time, status."""
 
-COHORT_PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
-"""Cohort period name -> pandas period code."""
+COHORT_PERIODS = PERIOD_CODES
+"""Cohort period name -> pandas period code (the calendar's periods)."""
 
 _STATIC = ("subject", "customer", "priority", "star", "type", "kind", "owner", "channel",
            "medium", "amount")
@@ -68,10 +69,6 @@ LIST_COLUMNS = [
 
 
 # -- dates ----------------------------------------------------------------------------
-def _fmt(ts: pd.Timestamp) -> str:
-    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
-
-
 def as_of_day(result, on=None) -> float:
     """The day number (days from ``start_date``) of the instant ``on``.
 
@@ -92,88 +89,21 @@ def as_of_day(result, on=None) -> float:
     ------
     ValueError
         When ``on`` is not a date or a number, or falls outside the simulated run; the
-        message names the value and the allowed range.
+        message names the value and the allowed range (see
+        :func:`sim.rules.calendar.parse_instant`, the one date parser).
     """
     sc = result.scenario
-    origin = pd.Timestamp(sc.start_date)
-    first, last = -float(sc.warmup_days), float(sc.horizon_days)
     if on is None:
-        return last
-    if isinstance(on, bool | np.bool_):
-        raise ValueError(f"on={on!r} is not a date: give a date such as "
-                         f"'{_fmt(origin)}', a pandas Timestamp, or a day number")
-    if isinstance(on, int | float | np.integer | np.floating):
-        day = float(on)
-    elif isinstance(on, str | dt.date | pd.Timestamp | np.datetime64):
-        try:
-            ts = pd.Timestamp(on)
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"on={on!r} is not a date: give a date such as "
-                             f"'{_fmt(origin)}' (YYYY-MM-DD), a pandas Timestamp, or a day "
-                             f"number from start_date") from err
-        if pd.isna(ts):
-            raise ValueError(f"on={on!r} is not a date: give a date such as '{_fmt(origin)}'")
-        if ts.tzinfo is not None:
-            ts = ts.tz_localize(None)
-        day = (ts - origin) / pd.Timedelta(days=1)
-    else:
-        raise ValueError(f"on={on!r} is not a date: give a date, a pandas Timestamp, a "
-                         f"'YYYY-MM-DD' string or a day number (got {type(on).__name__})")
-    if not math.isfinite(day) or not first <= day <= last:
-        start, end = origin + pd.Timedelta(days=first), origin + pd.Timedelta(days=last)
-        shown = f"day {day:g}" if math.isfinite(day) else "not a finite day"
-        raise ValueError(
-            f"on={on!r} ({shown}) is outside the simulated run: choose a date from "
-            f"{_fmt(start)} to {_fmt(end)}, or a day number from {first:g} to {last:g} "
-            f"(days from start_date {_fmt(origin)}; negative days are the warm-up)")
-    return float(day)
+        return float(sc.horizon_days)
+    return parse_instant(on, sc.start_date, -float(sc.warmup_days), float(sc.horizon_days))
 
 
 def _dates(result, days) -> pd.DatetimeIndex:
     """Calendar timestamps of day numbers (days from ``start_date``)."""
-    days = np.asarray(days, dtype=float)
-    return pd.Timestamp(result.scenario.start_date) + pd.to_timedelta(days, unit="D")
+    return to_date(result.scenario.start_date, np.asarray(days, dtype=float))
 
 
 # -- the list ---------------------------------------------------------------------------
-def _effort_days(result, day: float) -> pd.Series:
-    """Per opportunity, the last moment of extra closing effort at or before ``day``."""
-    rt = getattr(result, "rep_time", None)
-    if rt is None or len(rt) == 0:
-        return pd.Series(dtype=float)
-    start = rt["start_day"].to_numpy(dtype=float)
-    mask = (rt["activity"].to_numpy(dtype=object) == "effort") & (start <= day)
-    if not mask.any():
-        return pd.Series(dtype=float)
-    end = rt["end_day"].to_numpy(dtype=float)[mask]
-    finished = (rt["finished"].to_numpy(dtype=bool)[mask] if "finished" in rt
-                else np.ones(len(end), dtype=bool))
-    # a session under way at `day`, or cut off by the end of the run, counts from its start
-    last = np.where((end <= day) & finished, end, start[mask])
-    ids = rt["opportunity_id"].to_numpy()[mask]
-    return pd.Series(last, index=ids).groupby(level=0).max()
-
-
-def _post_sale_done(result) -> pd.Series:
-    """Per won opportunity, the day its post-sale work was done."""
-    ev = getattr(result, "events", None)
-    if ev is None or len(ev) == 0:
-        return pd.Series(dtype=float)
-    done = ev[ev["event"].to_numpy(dtype=object) == "post_sale_done"]
-    return done.groupby("opportunity_id")["day"].min()
-
-
-def _current_rows(hist: pd.DataFrame, day: float) -> tuple[np.ndarray, np.ndarray]:
-    """Opportunity ids (sorted) and the positions of their stage history rows current
-    at ``day``: the latest stage each had entered by then."""
-    seen = np.flatnonzero(hist["entered_day"].to_numpy(dtype=float) <= day)
-    ids = hist["opportunity_id"].to_numpy()[seen]
-    order = np.lexsort((hist["stage_index"].to_numpy()[seen], ids))
-    ids = ids[order]
-    last = np.append(ids[1:] != ids[:-1], True) if len(ids) else np.zeros(0, bool)
-    return ids[last], seen[order[last]]
-
-
 def opportunity_list(result, on=None) -> pd.DataFrame:
     """The opportunity list (CRM list) as it stood on ``on``.
 
@@ -183,9 +113,8 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     Parameters
     ----------
     result : RunResult
-        A run: its ``scenario``, ``opportunities`` and ``stage_history`` are used, and
-        ``rep_time`` (extra closing effort) and ``events`` (post-sale work done) when
-        present.
+        A run: its ``scenario``, ``opportunities``, ``stage_history``, ``rep_time``
+        (extra closing effort) and ``events`` (post-sale work done) are used.
     on : date, pandas.Timestamp, str, int or float, optional
         The instant of the view (see :func:`as_of_day`). Default: the end of the results
         period.
@@ -210,8 +139,9 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
         - ``days_in_stage``: days since the deal entered its stage (for a decided deal:
           the days it spent in the stage where it was decided);
         - ``days_since_activity``: for a tracking deal, days since the last thing done
-          on it: entering the stage, the start or end of the stage's work, or a session
-          of extra closing effort;
+          on it in its stage (:func:`sim.rules.deals.last_activity_day`): entering the
+          stage, starting or finishing the stage's work, or a session of extra closing
+          effort; work under way at ``on`` is activity at ``on``;
         - ``rotting``: a tracking deal whose ``days_since_activity`` exceeds its stage's
           ``rot_days`` (strictly: exactly ``rot_days`` is not yet rotting).
 
@@ -224,7 +154,8 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     day = as_of_day(result, on)
     opps = result.opportunities
     hist = result.stage_history
-    ids, rows = _current_rows(hist, day)
+    ids, rows = stage_row_at(hist["opportunity_id"], hist["stage_index"],
+                             hist["entered_day"], day)
     o_ids = opps["opportunity_id"].to_numpy()
     pos = np.searchsorted(ids, o_ids).clip(max=max(len(ids) - 1, 0))
     has_stage = ids[pos] == o_ids if len(ids) else np.zeros(len(o_ids), bool)
@@ -243,25 +174,20 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     tracking = status == "tracking"
     oid = o_ids[listed]
 
-    # the last activity: stage entry, work start or end, extra effort, all at or before `on`
-    last = entered
-    for name in ("work_start_day", "work_end_day"):
-        t = col(name)
-        last = np.fmax(last, np.where(t <= day, t, np.nan))
-    effort = _effort_days(result, day)
-    if len(effort):
-        last = np.fmax(last, effort.reindex(oid).to_numpy(dtype=float))
+    # the last activity in the stage: entry, work started, under way or ended, extra effort
+    effort = last_effort_day(result.rep_time, day).reindex(
+        pd.MultiIndex.from_arrays([oid, stage])).to_numpy(dtype=float)
+    last = last_activity_day(day, entered, col("work_start_day"), col("work_end_day"), effort)
     since = np.where(tracking, day - last, np.nan)
     rot_days = np.array([s.rot_days for s in sc.stages])[stage]
     rotting = tracking & (since > rot_days)
 
     win_rates = np.asarray(sc.win_rates)[stage]
-    few = best_few(win_rates, expected - day, sc.best_few.min_win_rate,
-                   sc.best_few.close_within_cycle_share * sc.typical_cycle_days)
+    few = BestFewRule.of(sc).holds(win_rates, expected - day)
     won = status == "won"
     pending = np.zeros(len(oid), bool)
     if sc.post_sale.work_hours > 0 and won.any():
-        done = _post_sale_done(result).reindex(oid).to_numpy(dtype=float)
+        done = handover_days(result.events).reindex(oid).to_numpy(dtype=float)
         pending = ~(done <= day)
     level = np.select([tracking & few, tracking, won & pending, won],
                       ["best_few", "in_funnel", "orders", "closed"], "lost")

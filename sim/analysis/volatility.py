@@ -11,10 +11,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.levels import level_stock
-from sim.analysis.rep_hours import busy_hours_in_period, in_period
-
-PERIODS = {"month": ("M", "MS", 1), "quarter": ("Q", "QS", 3)}
-"""Period name -> (pandas period code, range frequency, months)."""
+from sim.analysis.rep_hours import busy_hours_in_period
+from sim.rules.calendar import in_period, results_periods
 
 
 def cv(values) -> float:
@@ -27,25 +25,14 @@ def cv(values) -> float:
     return float(x.std() / mean) if mean > 0 else float("nan")
 
 
-def _period_starts(result, period: str) -> pd.DatetimeIndex:
-    sc = result.scenario
-    start = pd.Timestamp(sc.start_date)
-    end = start + pd.Timedelta(days=sc.horizon_days)
-    code, freq, _ = PERIODS[period]
-    starts = pd.date_range(start.to_period(code).to_timestamp(), end, freq=freq)
-    return starts[starts >= start]
-
-
 def bookings_by_period(result, period: str = "month", by_rep: bool = False) -> pd.DataFrame:
     """Bookings (won amounts by close date) per whole calendar month or quarter of the
     results period, with zeros for periods without a win. Columns: one per rep when
     ``by_rep``, else ``team``."""
     sc = result.scenario
-    starts = _period_starts(result, period)
-    end = pd.Timestamp(sc.start_date) + pd.Timedelta(days=sc.horizon_days)
     # only whole periods: a half period at the end would look like a slump
-    nxt = starts + pd.offsets.MonthBegin(PERIODS[period][2])
-    starts = starts[nxt <= end]
+    periods = results_periods(sc, period)
+    starts = pd.DatetimeIndex(periods.loc[periods["whole"], "start"])
     opps = result.opportunities
     won = opps[(opps["status"] == "won") & in_period(opps["closed_day"], sc.horizon_days)]
     idx = np.searchsorted(starts.values, won["closed"].values, side="right") - 1

@@ -13,6 +13,7 @@ import datetime as dt
 import numpy as np
 
 from sim.engine.streams import Streams
+from sim.rules.calendar import month_index
 from sim.scenario.schema import CampaignChannel, InboundChannel, Scenario
 
 BATCH = 256
@@ -31,17 +32,11 @@ def arrival_rate_per_day(channel, scenario: Scenario, days: np.ndarray) -> np.nd
     assert isinstance(channel, InboundChannel)
     rate = np.full_like(days, channel.leads_per_week / 7, dtype=float)
     if channel.seasonality is not None:
-        rate = rate * np.asarray(channel.seasonality)[month_index(scenario, days)]
+        first = scenario.start_date - dt.timedelta(days=scenario.warmup_days)
+        rate = rate * np.asarray(channel.seasonality)[month_index(first, days)]
     if channel.growth_per_year:
         rate = rate * (1 + channel.growth_per_year) ** ((days - scenario.warmup_days) / 365)
     return rate
-
-
-def month_index(scenario: Scenario, days: np.ndarray) -> np.ndarray:
-    """Calendar month (0 = January) of simulation ``days``; day 0 starts the warm-up."""
-    origin = np.datetime64(scenario.start_date - dt.timedelta(days=scenario.warmup_days), "D")
-    dates = origin + np.floor(days).astype("timedelta64[D]")
-    return dates.astype("datetime64[M]").astype(int) % 12
 
 
 def arrival_days(channel, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Prioritisation policies (which task a rep does next) and Miller Heiman levels.
+"""Prioritisation policies: which task a rep does next.
 
 A policy is a *key function* ``key(task, rep, now) -> comparable``. The rep does the
 task with the smallest key; ties go to the task that became ready first, then to the
@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sim.scenario.schema import LEVELS
+from sim.rules.deals import LEVELS
 
 PolicyKey = Callable[[Any, Any, float], Any]
 
@@ -82,9 +82,3 @@ def policy_key(policy) -> PolicyKey:
     if name == "custom":
         return by_levels(policy.order)
     return POLICIES[name]
-
-
-def best_few(stage_win_rate, days_to_close, min_win_rate: float, max_days: float):
-    """Miller Heiman's Best Few rule: a stage win rate of at least ``min_win_rate`` and an
-    expected close within ``max_days`` from today. Works on numbers and numpy arrays."""
-    return (stage_win_rate >= min_win_rate) & (days_to_close <= max_days)

@@ -1,7 +1,8 @@
 """The SimPy engine: channels make leads, reps work them, customers decide.
 
-The engine only appends plain records (see :mod:`sim.engine.records`); every table and
-figure is computed afterwards. No I/O happens here.
+The engine only appends plain records (see :mod:`sim.engine.events`); every table and
+figure is computed afterwards. No I/O happens here. The rules it shares with the
+analysis (Best Few, levels, rot, the owner's estimate) come from :mod:`sim.rules`.
 
 Clock: simulation day 0 is the start of the warm-up; a task of ``h`` hours keeps a
 rep busy for ``h / hours_per_day`` days.
@@ -14,15 +15,41 @@ import math
 import numpy as np
 import simpy
 
+from sim.engine.aftersale import sale_record
+from sim.engine.events import (
+    Advanced,
+    LeadCreated,
+    LeadDisqualified,
+    LeadExpired,
+    LeadQualified,
+    LeadRecord,
+    Lost,
+    OpportunityCreated,
+    OpportunityRecord,
+    PostSaleDone,
+    Recorder,
+    StageEntered,
+    VerifyStart,
+    Won,
+    WorkEnd,
+    WorkRecord,
+    WorkStart,
+)
 from sim.engine.leadgen import LeadTraits, arrival_days
-from sim.engine.policies import PolicyKey, best_few, fifo, policy_key
-from sim.engine.records import Recorder
+from sim.engine.policies import PolicyKey, fifo, policy_key
 from sim.engine.streams import Streams
+from sim.rules.deals import (
+    TASK_LEVELS,
+    BestFewRule,
+    opportunity_level,
+    rot_factor,
+    typical_stage_days,
+)
+from sim.rules.reps import rep_hours_per_day, rep_names
 from sim.scenario.schema import Scenario
 
 # task kinds
 PROSPECT, VERIFY, STAGE, EFFORT, POST_SALE = "prospect", "verify", "stage", "effort", "post_sale"
-LEVEL_OF_KIND = {PROSPECT: "above_funnel", VERIFY: "above_funnel", POST_SALE: "orders"}
 
 class Lead:
     __slots__ = ("id", "channel", "row", "created", "owner", "contacted")
@@ -77,7 +104,7 @@ class Task:
     def __init__(self, kind, ready, hours, stage=-1, value=0.0, lead=None, opp=None, seq=0):
         self.kind, self.ready, self.hours, self.stage = kind, ready, hours, stage
         self.value, self.lead, self.opp, self.seq = value, lead, opp, seq
-        self.level = LEVEL_OF_KIND.get(kind, "in_funnel")
+        self.level = TASK_LEVELS.get(kind, "in_funnel")
 
 
 class TaskList(list):
@@ -101,7 +128,7 @@ class Rep:
     __slots__ = (
         "idx", "name", "hours_per_day", "skill", "key", "policy", "needs_levels", "effort_cap",
         "tasks", "wake", "week", "prospect_hours_week", "prospect_hours", "busy_hours",
-        "above_funnel", "current",
+        "above_funnel", "current", "stage_days",
     )
 
     def __init__(self, idx, name, hours_per_day, skill, key, policy, needs_levels, effort_cap):
@@ -143,12 +170,10 @@ class Engine:
         sc = scenario
         self.k_stages = len(sc.stages)
         self.advance = sc.advance_rates()
-        self.typical_days = [s.decision_days.mean for s in sc.stages]
-        self.mean_work_hours = [s.mean_work_hours for s in sc.stages]
         self.rot_days = [s.rot_days for s in sc.stages]
         self.win_rates = sc.win_rates
         self.elastic = [s.elastic_gain > 0 and s.elastic_max_hours > 0 for s in sc.stages]
-        self.best_few_days = sc.best_few.close_within_cycle_share * sc.typical_cycle_days
+        self.best_few = BestFewRule.of(sc)
         self.post_sale_hours = sc.post_sale.work_hours
         self.leads_cfg = sc.leads
         reasons = sc.opportunities.lost_reasons
@@ -175,16 +200,17 @@ class Engine:
         self.pooled = team.assignment == "pool"
         shared = TaskList()
         reps = []
+        names, hours = rep_names(team), rep_hours_per_day(team)
         for i in range(team.reps):
             spec = team.members[i] if i < len(team.members) else None
-            hpd = spec.hours_per_day if spec and spec.hours_per_day else team.hours_per_day
             skill = (spec.skill if spec and spec.skill else team.skill) or [1.0] * self.k_stages
-            name = spec.name if spec and spec.name else f"Rep {i + 1}"
             policy = (spec.policy if spec and spec.policy else None) or self.scenario.policy
             key = override or policy_key(policy)
             needs_levels = override is not None or policy.name in ("miller_heiman", "custom")
-            rep = Rep(i, name, hpd, list(skill), key, policy, needs_levels,
+            rep = Rep(i, names[i], hours[i], list(skill), key, policy, needs_levels,
                       self._effort_caps(policy))
+            # the owner's estimate of each stage's days, at the owner's hours per day
+            rep.stage_days = typical_stage_days(self.scenario.stages, hours[i])
             if self.pooled:
                 rep.tasks = shared
             reps.append(rep)
@@ -203,7 +229,7 @@ class Engine:
         return caps
 
     def run(self):
-        """Run warm-up plus results period; return the :class:`~sim.engine.records.Recorder`."""
+        """Run warm-up plus results period; return the :class:`~sim.engine.events.Recorder`."""
         sc = self.scenario
         arrivals = []
         for ci, ch in enumerate(sc.channels):
@@ -270,8 +296,8 @@ class Engine:
         lead_id = task.lead.id if task.lead is not None else (
             task.opp.lead.id if task.opp is not None else -1)
         opp_id = task.opp.id if task.opp is not None else -1
-        self.rec.rep_time.append((rep.idx, task.kind, task.stage, task.level, lead_id, opp_id,
-                                  start, end, hours, finished))
+        self.rec.rep_time.append(WorkRecord(rep.idx, task.kind, task.stage, task.level, lead_id,
+                                            opp_id, start, end, hours, finished))
 
     def _pick(self, rep: Rep) -> Task | None:
         now = self.env.now
@@ -328,24 +354,22 @@ class Engine:
         now = self.env.now
         if task.kind == VERIFY:
             task.lead.contacted = now
-            self.rec.event(now, "verify_start", task.lead.id, -1, rep.idx, -1,
-                           (now - task.lead.created) * 24)
+            self.rec.events.append(VerifyStart(now, task.lead.id, rep.idx,
+                                               (now - task.lead.created) * 24))
         elif task.kind == STAGE:
             opp = task.opp
             wait = now - task.ready
-            rot = self.rot_days[task.stage]
-            opp.rot_factor = math.exp(-(wait - rot) / rot) if wait > rot else 1.0
-            self.rec.event(now, "work_start", opp.lead.id, opp.id, rep.idx, task.stage, wait)
+            opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
+            self.rec.events.append(WorkStart(now, opp.lead.id, opp.id, rep.idx, task.stage, wait))
         elif task.kind == PROSPECT:
             rep.prospect_hours_week += task.hours
             rep.prospect_hours += task.hours
 
     def level_of(self, opp: Opportunity, now: float) -> str:
-        """Miller Heiman level of a tracking opportunity today (see :func:`best_few`)."""
-        if best_few(self.win_rates[opp.stage], opp.expected_close - now,
-                    self.scenario.best_few.min_win_rate, self.best_few_days):
-            return "best_few"
-        return "in_funnel"
+        """Miller Heiman level of a tracking opportunity today (see
+        :class:`sim.rules.deals.BestFewRule`)."""
+        return opportunity_level(self.best_few.holds(self.win_rates[opp.stage],
+                                                     opp.expected_close - now))
 
     def _complete(self, task: Task, rep: Rep) -> None:
         if task.kind == PROSPECT:
@@ -357,7 +381,7 @@ class Engine:
             self._verified(task.lead, rep)
         elif task.kind == STAGE:
             opp, k = task.opp, task.stage
-            self.rec.event(self.env.now, "work_end", opp.lead.id, opp.id, rep.idx, k, 0.0)
+            self.rec.events.append(WorkEnd(self.env.now, opp.lead.id, opp.id, rep.idx, k))
             lead = opp.lead
             wait = float(self.traits[lead.channel].decision_days[lead.row, k])
             timer = self.env.timeout(wait)
@@ -371,8 +395,8 @@ class Engine:
                 opp.extra_hours += task.hours
                 self._offer_effort(opp, task.stage)
         else:
-            self.rec.event(self.env.now, "post_sale_done", task.opp.lead.id, task.opp.id,
-                           rep.idx, -1, task.hours)
+            self.rec.events.append(PostSaleDone(self.env.now, task.opp.lead.id, task.opp.id,
+                                                rep.idx, task.hours))
 
     def _offer_effort(self, opp: Opportunity, k: int) -> None:
         """While the customer decides, offer the owner another session of closing effort."""
@@ -407,8 +431,8 @@ class Engine:
         now = self.env.now
         lead = Lead(self._next_lead, ci, row, now, rep.idx)
         self._next_lead += 1
-        self.rec.leads.append((lead.id, ci, row, now, rep.idx))
-        self.rec.event(now, "lead_created", lead.id, -1, rep.idx, -1, 0.0)
+        self.rec.leads.append(LeadRecord(lead.id, ci, now, rep.idx))
+        self.rec.events.append(LeadCreated(now, lead.id, rep.idx))
         rep.above_funnel += 1
         if self.leads_cfg.verify_hours == 0:  # verified on arrival, without rep time
             self._verified(lead, rep)
@@ -419,8 +443,8 @@ class Engine:
 
     def _expire(self, lead: Lead, rep: Rep) -> None:
         self.reps[lead.owner].above_funnel -= 1
-        self.rec.event(lead.created + self.leads_cfg.expiry_days, "lead_expired", lead.id, -1,
-                       lead.owner, -1, 0.0)
+        self.rec.events.append(LeadExpired(lead.created + self.leads_cfg.expiry_days, lead.id,
+                                           lead.owner))
 
     def _verified(self, lead: Lead, rep: Rep) -> None:
         now = self.env.now
@@ -433,24 +457,26 @@ class Engine:
         decay = math.exp(-delay_hours / cfg.speed_to_lead_decay_hours)
         chance = ch.lead_quality * (cfg.speed_to_lead_floor + (1 - cfg.speed_to_lead_floor) * decay)
         if traits.qualify_u[lead.row] >= chance:
-            self.rec.event(now, "lead_disqualified", lead.id, -1, rep.idx, -1, chance)
+            self.rec.events.append(LeadDisqualified(now, lead.id, rep.idx, chance))
             return
-        self.rec.event(now, "lead_qualified", lead.id, -1, rep.idx, -1, chance)
+        self.rec.events.append(LeadQualified(now, lead.id, rep.idx, chance))
         opp = Opportunity(self._next_opp, lead, rep.idx, float(traits.amount[lead.row]))
         self._next_opp += 1
-        self.rec.opportunities.append((opp.id, lead.id, rep.idx, opp.amount, now))
-        self.rec.event(now, "opp_created", lead.id, opp.id, rep.idx, 0, 0.0)
+        self.rec.opportunities.append(OpportunityRecord(
+            opp.id, lead.id, rep.idx, opp.amount, now, lead.channel,
+            bool(traits.strategic[lead.row]), bool(traits.contract[lead.row]),
+            float(traits.customer_u[lead.row])))
+        self.rec.events.append(OpportunityCreated(now, lead.id, opp.id, rep.idx))
         self._enter_stage(opp, 0)
 
     def _enter_stage(self, opp: Opportunity, k: int) -> None:
         now = self.env.now
         opp.stage = k
         rep = self.reps[opp.owner]
-        # the owner's estimate: today plus the typical remaining work and decision time
-        typical = sum(self.mean_work_hours[j] / rep.hours_per_day + self.typical_days[j]
-                      for j in range(k, self.k_stages))
-        opp.expected_close = now + typical
-        self.rec.event(now, "stage_entered", opp.lead.id, opp.id, opp.owner, k, now + typical)
+        # the owner's estimate: today plus the typical days of the stages left
+        opp.expected_close = now + sum(rep.stage_days[k:])
+        self.rec.events.append(StageEntered(now, opp.lead.id, opp.id, opp.owner, k,
+                                            opp.expected_close))
         hours = float(self.traits[opp.lead.channel].work_hours[opp.lead.row, k])
         self._add_task(rep, Task(STAGE, now, hours, stage=k,
                                  value=opp.amount * self.win_rates[k], opp=opp))
@@ -474,11 +500,12 @@ class Engine:
         u = traits.outcome_u[lead.row, k]
         if u < chance * opp.rot_factor:
             if k + 1 < self.k_stages:
-                self.rec.event(now, "advanced", lead.id, opp.id, opp.owner, k, 0.0)
+                self.rec.events.append(Advanced(now, lead.id, opp.id, opp.owner, k))
                 self._enter_stage(opp, k + 1)
             else:
                 opp.status = "won"
-                self.rec.event(now, "won", lead.id, opp.id, opp.owner, k, opp.amount)
+                self.rec.events.append(Won(now, lead.id, opp.id, opp.owner, k, opp.amount))
+                self.rec.sales.append(sale_record(opp.id, traits, lead.row))
                 if self.post_sale_hours > 0:
                     self._add_task(rep, Task(POST_SALE, now, self.post_sale_hours,
                                              value=opp.amount, opp=opp))
@@ -489,7 +516,7 @@ class Engine:
         else:
             i = int(np.searchsorted(self.reason_cum, traits.reason_u[lead.row], side="right"))
             reason = self.reason_names[min(i, len(self.reason_names) - 1)]
-        self.rec.event(now, "lost", lead.id, opp.id, opp.owner, k, 0.0, reason)
+        self.rec.events.append(Lost(now, lead.id, opp.id, opp.owner, k, reason))
 
     def _finish(self) -> None:
         """Log work still under way at the end (as far as it got), and expire the leads

@@ -36,7 +36,7 @@ def simulate(scenario: Scenario, replication: int = 0,
     """
     engine = Engine(scenario, replication, policy)
     rec = engine.run()
-    return RunResult(scenario, replication, rec, engine.traits, [r.name for r in engine.reps])
+    return RunResult(scenario, replication, rec, [r.name for r in engine.reps])
 
 
 def kpis_of(result: RunResult) -> dict:

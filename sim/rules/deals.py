@@ -60,11 +60,14 @@ class BestFewRule:
     def start_day(self, entered_day, left_day, expected_close_day, stage_win_rate):
         """The day a deal's stage row becomes Best Few: the rule holds from
         ``expected_close - window_days`` on, once the deal is in the stage, until it
-        leaves it. ``inf`` where it never does (arrays)."""
+        leaves it (``left_day`` NaN or inf: still there). ``inf`` where it never does
+        (arrays)."""
         entered = np.asarray(entered_day, dtype=float)
         start = np.maximum(entered, np.asarray(expected_close_day, dtype=float)
                            - self.window_days)
-        ok = self.holds(np.asarray(stage_win_rate, dtype=float), 0.0) & (start < left_day)
+        # the rate half of the rule (days_to_close 0 is always within the window)
+        ok = (self.holds(np.asarray(stage_win_rate, dtype=float), 0.0)
+              & ~(np.asarray(left_day, dtype=float) <= start))
         return np.where(ok, start, np.inf)
 
 
@@ -89,10 +92,11 @@ def rot_factor(wait_days, rot_days):
 
 def in_stage(entered_day, left_day, t):
     """(rows x times) mask: a stage row holds its deal from the day it entered the stage
-    until it left it (advanced, won or lost; ``inf`` while open), at each time ``t``."""
+    until the day it left it (its decision: advanced, won or lost; NaN or inf while the
+    deal is still there), at each time ``t``."""
     t = np.asarray(t, dtype=float)
     return ((np.asarray(entered_day, dtype=float)[:, None] <= t)
-            & (t < np.asarray(left_day, dtype=float)[:, None]))
+            & ~(np.asarray(left_day, dtype=float)[:, None] <= t))
 
 
 def stage_row_at(opportunity_id, stage_index, entered_day, day: float):

@@ -27,12 +27,16 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from sim.scenario.files import parse_scenario
-from sim.scenario.schema import Scenario
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # document this checkout's schema, whatever is installed
+    sys.path.insert(0, str(ROOT))
+
+from sim.scenario.files import parse_scenario  # noqa: E402
+from sim.scenario.schema import Scenario  # noqa: E402
 
 BEGIN = "<!-- BEGIN SCENARIO FORMAT -->"
 END = "<!-- END SCENARIO FORMAT -->"
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = ROOT / "README.md"
 REGENERATE = ".venv/bin/python docs/schema_doc.py"
 
 # Inline tables chosen by a discriminator (used as values, not as TOML tables of their

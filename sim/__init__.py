@@ -9,14 +9,10 @@ The public API for notebooks and scripts::
 
 from sim.analysis.statistics import summarize
 from sim.experiments.runner import compare, paired_difference, replicate, simulate
-from sim.scenario.files import (
-    ScenarioError,
-    load_scenario,
-    parse_scenario,
-    save_scenario,
-    vary,
-)
+from sim.scenario.errors import ScenarioError
+from sim.scenario.files import load_scenario, parse_scenario, save_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import vary
 
 __all__ = [
     "Scenario",

@@ -21,9 +21,9 @@ import pytest
 from simhelpers import fixed, inbound
 
 from sim.analysis import cash
-from sim.rules.calendar import in_period
 from sim.analysis.statistics import mean_ci
 from sim.experiments.runner import paired_difference, simulate
+from sim.rules.calendar import in_period
 from sim.scenario.schema import Scenario
 
 

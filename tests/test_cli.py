@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from sim.presentation.cli import main
-from sim.scenario.files import load_scenario, vary
+from sim.scenario.files import load_scenario
+from sim.scenario.variants import vary
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -290,6 +291,31 @@ def test_missing_scenario_file(capsys, tmp_path):
     assert status == 2
     assert stdout == ""
     assert err == f"error: {tmp_path / 'nope.toml'}: file not found\n"
+
+
+# -- funnel run NAME: a shipped scenario ---------------------------------------------------
+def test_run_a_shipped_scenario_by_name_from_anywhere(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    by_name = run_json(capsys, "roller_coaster", "--days", "30")
+    assert by_name == run_json(capsys, ROOT / "scenarios" / "roller_coaster.toml", "--days", "30")
+    assert run_json(capsys, "roller_coaster.toml", "--days", "30") == by_name
+
+
+def test_a_file_of_that_name_comes_first(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("roller_coaster.toml").write_text(SMALL)
+    status, out, err = cli(capsys, "run", "roller_coaster.toml")
+    assert (status, err) == (0, "")
+    assert out.startswith("Funnel Sandbox: small  (")
+
+
+def test_unknown_name_says_what_is_shipped(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    status, stdout, err = cli(capsys, "run", "rollercoaster")
+    assert (status, stdout) == (2, "")
+    assert err == ("error: rollercoaster: file not found, and no shipped scenario has this "
+                   "name; did you mean 'roller_coaster'? (shipped: baseline, course_zh, "
+                   "roller_coaster, seven_stages, three_stages)\n")
 
 
 @pytest.mark.parametrize("argv", [[], ["walk"], ["run", "a.toml", "b.toml"], ["validate"]],

@@ -1,4 +1,4 @@
-"""`funnel compare` and `funnel forecast`: output, JSON and bad input."""
+"""`funnel compare`, `funnel forecast` and `funnel scenarios`: output, JSON and bad input."""
 
 import json
 from pathlib import Path
@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from sim.presentation.cli import COMPARE_METRICS, main
+from sim.scenario.files import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "three_stages.toml"
@@ -81,3 +82,37 @@ def test_forecast_rejects_a_bad_scenario(capsys, tmp_path):
     status, out, err = run(capsys, "forecast", bad)
     assert status == 2 and out == ""
     assert f"{bad}: forecast.assumed_win_rates: value [0.5] is not allowed" in err
+
+
+# -- funnel scenarios ------------------------------------------------------------------------
+SHIPPED = sorted((ROOT / "scenarios").glob("*.toml"))
+
+
+def test_scenarios_lists_the_shipped_files(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    status, out, err = run(capsys, "scenarios")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].startswith("Shipped scenarios: `funnel run NAME` runs one (default baseline)")
+    assert lines[2].split() == ["name", "stages", "reps", "file", "description"]
+    assert len(lines) == 3 + len(SHIPPED)
+    for line, path in zip(lines[3:], SHIPPED, strict=True):
+        sc = load_scenario(path)
+        assert line.split()[:4] == [path.stem, str(len(sc.stages)), str(sc.team.reps),
+                                    f"scenarios/{path.name}"]
+        assert line.endswith(sc.description)
+
+
+def test_scenarios_json_from_another_directory(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    status, out, err = run(capsys, "scenarios", "--json")
+    assert (status, err) == (0, "")
+    data = json.loads(out)
+    assert data["default"] == "baseline"
+    assert [s["name"] for s in data["scenarios"]] == [p.stem for p in SHIPPED]
+    for entry, path in zip(data["scenarios"], SHIPPED, strict=True):
+        sc = load_scenario(path)
+        assert Path(entry["file"]).read_bytes() == path.read_bytes()
+        assert entry == {"name": path.stem, "file": entry["file"],
+                         "description": sc.description, "stages": len(sc.stages),
+                         "reps": sc.team.reps}

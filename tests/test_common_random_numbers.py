@@ -5,8 +5,8 @@ import pytest
 
 from sim.experiments.runner import simulate
 from sim.scenario.distributions import Exponential
-from sim.scenario.files import vary
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import vary
 
 ARRIVAL_COLUMNS = ["lead_id", "channel", "created_day"]
 

@@ -21,10 +21,11 @@ import pytest
 from simhelpers import fixed, inbound, merged
 
 from sim.analysis import cash
-from sim.rules.calendar import in_period
 from sim.experiments.runner import simulate
 from sim.presentation.cli import main
-from sim.scenario.files import ScenarioError, load_scenario, validate_scenario
+from sim.rules.calendar import in_period
+from sim.scenario.errors import ScenarioError
+from sim.scenario.files import load_scenario, validate_scenario
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ from sim.analysis.rep_hours import busy_hours_in_period
 from sim.analysis.statistics import adjust_p_values, fisher_lower_p, poisson_binomial_cdf
 from sim.experiments.runner import simulate
 from sim.scenario.distributions import Fixed
-from sim.scenario.files import load_scenario, vary
+from sim.scenario.files import load_scenario
 from sim.scenario.schema import (
     CampaignChannel,
     InboundChannel,
@@ -32,6 +32,7 @@ from sim.scenario.schema import (
     Scenario,
     Stage,
 )
+from sim.scenario.variants import vary
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BASELINE = load_scenario(SCENARIOS / "baseline.toml")

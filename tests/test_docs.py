@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
 import sys
 import typing
 from pathlib import Path
@@ -181,6 +182,14 @@ def test_main_checks_and_rewrites_only_between_the_markers(tmp_path):
     assert text == (f"{before}{schema_doc.BEGIN}\n{schema_doc.scenario_format_markdown()}"
                     f"{schema_doc.END}{after}")
     assert schema_doc.main(["--check", "--readme", str(readme)]) == 0
+
+
+def test_the_check_command_passes_from_any_directory(tmp_path):
+    """``python docs/schema_doc.py --check``, as CI or a developer runs it."""
+    proc = subprocess.run([sys.executable, str(ROOT / "docs" / "schema_doc.py"), "--check"],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert (proc.returncode, proc.stderr) == (0, ""), proc.stderr
+    assert proc.stdout == f"{README}: the scenario format is up to date\n"
 
 
 def test_main_refuses_a_readme_without_markers(tmp_path):

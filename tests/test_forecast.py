@@ -19,8 +19,9 @@ import pytest
 from sim.analysis import forecast as fc
 from sim.analysis.levels import level_stock, team_level_stock
 from sim.experiments.runner import simulate
-from sim.scenario.files import load_scenario, vary
+from sim.scenario.files import load_scenario
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import vary
 
 # -- a hand-built pipeline -----------------------------------------------------------------
 # Three stages, true win rates 0.2 / 0.4 / 0.7, the manager assumes 0.25 / 0.5 / 0.8.

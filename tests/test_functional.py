@@ -16,7 +16,7 @@ import pytest
 from simhelpers import CI, fixed, in_period, inbound, scenario
 
 from sim.experiments.runner import simulate
-from sim.scenario.files import vary
+from sim.scenario.variants import vary
 
 HPD = 8.0  # hours per day of every rep in these scenarios
 TOL = 1e-9  # days; the tables subtract the warm-up from simulation days, so a few ulps

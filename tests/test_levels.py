@@ -6,7 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.levels import LEVEL_COLUMNS, level_stock, team_level_stock, time_by_level
+from sim import load_scenario, vary
+from sim.analysis.levels import (
+    LEVEL_COLUMNS,
+    level_stock,
+    team_level_stock,
+    time_by_level,
+    work_levels,
+)
 from sim.experiments.runner import simulate
 from sim.scenario.distributions import Fixed
 from sim.scenario.schema import Scenario, Stage
@@ -32,9 +39,8 @@ def _result():
     hist = pd.DataFrame({"opportunity_id": [0, 0], "stage_index": [0, 1],
                          "owner": ["Rep 1"] * 2, "entered_day": [3.0, 14.0],
                          "expected_close_day": [25.0, 25.0], "decided_day": [14.0, 30.0]})
-    events = pd.DataFrame({"event": ["post_sale_done"], "opportunity_id": [0], "day": [33.0]})
     return SimpleNamespace(scenario=sc, leads=leads, opportunities=opps, stage_history=hist,
-                           events=events, rep_names=["Rep 1"])
+                           handover_days=pd.Series({0: 33.0}), rep_names=["Rep 1"])
 
 
 def test_levels_on_a_hand_built_history():
@@ -88,3 +94,27 @@ def test_time_by_level_shares_sum_to_one(run):
     assert t.loc["team", ("hours", "orders")] > 0
     # the rep_time table carries the level of every task
     assert set(run.rep_time["level"]) <= set(LEVEL_COLUMNS)
+
+
+def _closing_first(task, rep, now):
+    """A notebook-style policy key: the latest stage first."""
+    return -task.stage
+
+
+@pytest.mark.parametrize("policy", ["fifo", "classic", "close_first", "miller_heiman",
+                                    "custom", "python key"])
+def test_levels_the_engine_used_are_the_levels_the_analysis_recomputes(policy):
+    # the engine decides each task's level when a rep starts it; the analysis rebuilds it
+    # from the stage history with the same rules: they must agree on every row
+    sc = vary(load_scenario("scenarios/roller_coaster.toml"), {"horizon_days": 240})
+    if policy == "custom":
+        sc = vary(sc, {"policy": {"name": "custom", "order": [
+            "in_funnel", "best_few", "orders", "above_funnel"]}})
+    elif policy != "python key":
+        sc = vary(sc, {"policy": {"name": policy}})
+    result = simulate(sc, 2, policy=_closing_first if policy == "python key" else None)
+    recomputed = work_levels(result)
+    engine = result.rep_time["level"]
+    assert len(engine) > 500 and set(engine) == {"above_funnel", "in_funnel", "best_few",
+                                                 "orders"}
+    pd.testing.assert_series_equal(recomputed, engine, check_names=False)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gc
 import io
+import logging
 import sys
+import warnings
 import weakref
 
 import matplotlib
@@ -19,14 +21,20 @@ import pandas as pd
 import pytest
 from matplotlib import font_manager
 from matplotlib import image as mpimg
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from sim.analysis.forecast import forecast_table
+from sim.analysis.forecast import forecast_table, snapshot_days
 from sim.analysis.levels import LEVEL_COLUMNS
+from sim.analysis.stage_stock import stage_stock
+from sim.analysis.views import funnel
 from sim.analysis.volatility import bookings_by_period
 from sim.experiments.runner import simulate
 from sim.presentation import plots
+from sim.presentation.plots import fonts
+from sim.presentation.plots.fonts import FONTS, NOT_SEARCHED, FontSetup
 from sim.scenario.files import load_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -46,10 +54,15 @@ def zh_run():
 
 @pytest.fixture
 def fresh_fonts(monkeypatch):
-    """Forget the font search and the once-per-process warning; restore rcParams after."""
-    monkeypatch.setattr(plots, "_cjk_font", plots._UNSET)
-    monkeypatch.setattr(plots, "_warned", False)
+    """Forget the font search and the once-per-process warning, and take any CJK font an
+    earlier figure added out of rcParams (so that "no font" means no font); restore
+    both after."""
+    monkeypatch.setattr(FONTS, "family", NOT_SEARCHED)
+    monkeypatch.setattr(FONTS, "warned", False)
     with matplotlib.rc_context():
+        for key in ("font.family", "font.sans-serif"):
+            matplotlib.rcParams[key] = [f for f in matplotlib.rcParams[key]
+                                        if not fonts._is_cjk_name(f)] or ["sans-serif"]
         yield
 
 
@@ -106,6 +119,22 @@ def test_funnel_at_a_day_is_the_pipeline_that_day(run):
     weekly = plots.pipeline_data(run, step_days=25.0)  # 0, 25, 50, 75, 100, ...
     assert (plots.funnel_data(run, day)["count"].to_numpy()
             == weekly.loc[weekly["day"] == day, "count"].to_numpy()).all()
+
+
+def test_stage_stock_is_the_funnel_on_every_snapshot_day(run):
+    # the stock rests on sim.rules.deals.in_stage (a stage row lasts until its decision);
+    # the funnel on a day rebuilds the opportunity list from the stage history instead
+    days = snapshot_days(run.scenario)
+    stock = stage_stock(run, days=days)
+    assert stock["day"].unique().tolist() == days.tolist()
+    assert (stock["date"] == pd.Timestamp(run.scenario.start_date)
+            + pd.to_timedelta(stock["day"], unit="D")).all()
+    for day, on_day in stock.groupby("day", sort=False):
+        view = funnel(run, on=day)
+        assert on_day["stage"].tolist() == view["stage"].tolist()
+        assert on_day["count"].tolist() == view["count"].tolist(), day
+        assert on_day["amount"].to_numpy() == pytest.approx(view["amount"].to_numpy()), day
+    assert stock["count"].sum() > 0
 
 
 def test_pipeline_stacks_one_area_per_stage(run):
@@ -270,15 +299,15 @@ def test_chinese_glyphs_come_from_the_cjk_font(fresh_fonts):
 
 
 def test_a_font_installed_after_matplotlibs_cache_is_found(monkeypatch, fresh_fonts):
-    if plots._find_cjk_font() is None:
+    if fonts.find_cjk_font() is None:
         pytest.skip("no CJK font installed")
-    stale = [f for f in font_manager.fontManager.ttflist if not plots._is_cjk_name(f.name)]
+    stale = [f for f in font_manager.fontManager.ttflist if not fonts._is_cjk_name(f.name)]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
-    assert plots._find_cjk_font() is not None  # rescanned the system's font files
+    assert fonts.find_cjk_font() is not None  # rescanned the system's font files
 
 
 def test_without_a_cjk_font_one_warning_and_no_glyph_warnings(monkeypatch, fresh_fonts):
-    monkeypatch.setattr(plots, "_find_cjk_font", lambda: None)
+    monkeypatch.setattr(FONTS, "find", lambda: None)
     with pytest.warns(plots.FontWarning) as record:
         first = plots.plot_funnel(made_up_funnel(ZH_STAGES), currency="CNY")
         data = plots.to_png_bytes(first)
@@ -289,12 +318,86 @@ def test_without_a_cjk_font_one_warning_and_no_glyph_warnings(monkeypatch, fresh
     assert len(record) == 1  # one FontWarning; matplotlib's per-glyph ones are silenced
     message = str(record[0].message)
     assert "fonts-noto-cjk" in message and "fonts-wqy-zenhei" in message
-    assert record[0].filename == __file__  # points at the caller, not at sim/plots.py
+    assert record[0].filename == __file__  # points at the caller, not into sim/presentation/plots/
     assert_png(data)
 
 
+def _glyph_warnings(fig) -> list[str]:
+    """The missing-glyph warnings drawing ``fig`` gives (warnings shown every time)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    return [str(w.message) for w in seen if "missing from font" in str(w.message)]
+
+
+def _their_figure() -> Figure:
+    """A plain matplotlib figure (not ours) with Chinese text."""
+    fig = Figure()
+    FigureCanvasAgg(fig)
+    fig.text(0.5, 0.5, ZH_STAGES[0])
+    return fig
+
+
+def test_missing_glyphs_are_quiet_only_while_our_figures_draw(monkeypatch, fresh_fonts):
+    monkeypatch.setattr(FONTS, "find", lambda: None)
+    with pytest.warns(plots.FontWarning):
+        saved = plots.plot_funnel(made_up_funnel(ZH_STAGES))
+    shown = plots.plot_funnel(made_up_funnel(ZH_STAGES), measure="count")
+    assert _glyph_warnings(_their_figure())  # no CJK font really: matplotlib warns
+
+    before = list(warnings.filters)
+    data = plots.to_png_bytes(saved)  # warnings are errors: no glyph warning got out
+    assert warnings.filters == before  # the filter lived only while the figure drew
+    assert_png(data)
+    assert _glyph_warnings(shown) == []  # nor from a plain draw (a GUI window, say)
+    assert warnings.filters == before
+    assert _glyph_warnings(_their_figure())  # others' figures still warn: not process-wide
+
+
+def test_glyph_warnings_are_left_alone_when_a_cjk_font_is_there(fresh_fonts):
+    if plots.setup_fonts() is None:
+        pytest.skip("no CJK font installed")
+    fig = plots.plot_funnel(made_up_funnel(ZH_STAGES))
+    assert not FONTS.lacks_font(ZH_STAGES)
+    assert _glyph_warnings(fig) == []  # the font has the glyphs, nothing to hide
+
+
+def test_the_font_setup_is_one_object_that_searches_once():
+    calls = []
+    setup = FontSetup(find=lambda: calls.append(1))  # finds nothing
+    assert setup.family is NOT_SEARCHED and not setup.warned
+    with matplotlib.rc_context():
+        family = list(matplotlib.rcParams["font.family"])
+        assert setup.setup() is None and setup.setup() is None
+        assert matplotlib.rcParams["font.family"] == family  # no font, nothing added
+    assert calls == [1] and setup.family is None
+    assert not setup.lacks_font(["Lead", "Offer"]) and setup.lacks_font(ZH_STAGES)
+    setup.check(["Lead", "Offer"])  # warnings are errors: Latin text never warns
+    with pytest.warns(plots.FontWarning, match="fonts-noto-cjk"):
+        setup.check(ZH_STAGES)
+    setup.check(ZH_STAGES)  # once: the second time is silent
+    assert setup.warned
+    assert FONTS is not setup and isinstance(FONTS, FontSetup)
+
+
+def test_a_font_found_goes_into_the_fallback_once():
+    setup = FontSetup(find=lambda: "Made Up CJK")
+    with matplotlib.rc_context():
+        try:
+            assert setup.setup() == "Made Up CJK"
+            assert matplotlib.rcParams["font.family"][-1] == "Made Up CJK"
+            assert "Made Up CJK" in matplotlib.rcParams["font.sans-serif"]
+            families = list(matplotlib.rcParams["font.family"])
+            assert setup.setup() == "Made Up CJK"
+            assert matplotlib.rcParams["font.family"] == families
+            assert not setup.lacks_font(ZH_STAGES)
+        finally:
+            logging.getLogger("matplotlib.font_manager").removeFilter(
+                setup._quiet_weight_substitution)
+
+
 def test_latin_labels_never_warn_even_without_a_cjk_font(monkeypatch, fresh_fonts):
-    monkeypatch.setattr(plots, "_find_cjk_font", lambda: None)
+    monkeypatch.setattr(FONTS, "find", lambda: None)
     fig = plots.plot_funnel(made_up_funnel(["Lead", "Offer", "Deal"]))  # warnings are errors
     assert len(bars(fig)) == 6
 

@@ -12,7 +12,8 @@ from sim.engine.policies import (
 )
 from sim.engine.processes import EFFORT, POST_SALE, PROSPECT, STAGE, VERIFY, Engine, Task
 from sim.rules.deals import BestFewRule
-from sim.scenario.files import ScenarioError, validate_scenario
+from sim.scenario.errors import ScenarioError
+from sim.scenario.files import validate_scenario
 from sim.scenario.schema import Policy, Scenario
 
 

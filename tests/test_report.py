@@ -9,7 +9,8 @@ import pytest
 from sim.experiments.runner import simulate
 from sim.presentation import cli
 from sim.presentation.report import SECTIONS, build_report, write_report
-from sim.scenario.files import load_scenario, parse_scenario, vary
+from sim.scenario.files import load_scenario, parse_scenario
+from sim.scenario.variants import vary
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from sim.experiments.runner import compare, kpis_and_swings, paired_difference
-from sim.scenario.files import load_scenario, vary
+from sim.scenario.files import load_scenario
+from sim.scenario.variants import vary
 
 SCENARIO = Path(__file__).resolve().parent.parent / "scenarios" / "roller_coaster.toml"
 REPLICATIONS = 30  # paired: replication r of both policies meets the same marketing leads

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from sim.presentation.cli import main
-from sim.scenario.files import ScenarioError, load_scenario, parse_scenario, to_toml
+from sim.scenario.errors import ScenarioError
+from sim.scenario.files import load_scenario, parse_scenario, to_toml
 from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ import pytest
 
 from sim.experiments.runner import simulate
 from sim.presentation.cli import main as funnel
-from sim.scenario.files import load_scenario, parse_scenario, save_scenario, to_toml, vary
+from sim.scenario.files import load_scenario, parse_scenario, save_scenario, to_toml
+from sim.scenario.variants import vary
 
 SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SHIPPED = sorted(SCENARIO_DIR.glob("*.toml"))

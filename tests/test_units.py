@@ -8,8 +8,9 @@ from sim.engine.policies import POLICIES, classic, fifo
 from sim.engine.processes import PROSPECT, STAGE, VERIFY, Task
 from sim.engine.streams import Streams, stream_key
 from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
-from sim.scenario.files import ScenarioError, vary
+from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import POLICY_NAMES, Scenario, Stage
+from sim.scenario.variants import vary
 
 
 def test_stream_is_reproducible_and_keyed_by_name():

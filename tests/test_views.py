@@ -25,8 +25,9 @@ from sim.analysis.views import (
 )
 from sim.experiments.runner import simulate
 from sim.scenario.distributions import Fixed
-from sim.scenario.files import load_scenario, vary
+from sim.scenario.files import load_scenario
 from sim.scenario.schema import Scenario, Stage
+from sim.scenario.variants import vary
 
 # -- a hand-built history -----------------------------------------------------------------
 # Three stages of 1 work day (6 h at 6 h/day) and 9 fixed decision days: the normal cycle
@@ -103,9 +104,9 @@ def _fake(history=HISTORY, effort=((3, 20.0, 20.5), (3, 30.0, 30.5))):
     rows.append(("Ann", "verify", -1, "above_funnel", 2, -1, 9.0, 9.1, 0.5))
     rep_time = pd.DataFrame(rows, columns=["rep", "activity", "stage_index", "level", "lead_id",
                                            "opportunity_id", "start_day", "end_day", "hours"])
-    events = pd.DataFrame({"day": [33.0], "event": ["post_sale_done"], "opportunity_id": [0]})
     return SimpleNamespace(scenario=sc, opportunities=opps, stage_history=hist,
-                           rep_time=rep_time, events=events, rep_names=["Ann", "Bob"])
+                           rep_time=rep_time, handover_days=pd.Series({0: 33.0}),
+                           rep_names=["Ann", "Bob"])
 
 
 def _row(view: pd.DataFrame, opp: int) -> pd.Series:

@@ -4,8 +4,8 @@ import pytest
 
 from sim import ScenarioError, vary
 from sim.presentation.widgets import Choice, Panel, Slider, check_controls, fast_mode, field_bounds
-from sim.scenario.files import parse_path
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import parse_path
 
 SC = Scenario(horizon_days=60, warmup_days=20)
 

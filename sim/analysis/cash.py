@@ -48,30 +48,43 @@ def money_by_period(result, period: str = "month") -> pd.DataFrame:
     return frame
 
 
-def receivables_at(invoices: pd.DataFrame, day) -> np.ndarray:
-    """Amount owed (invoiced, not yet paid or written off) at each of ``day``."""
+def receivables_at(invoices, day) -> np.ndarray:
+    """Amount owed (invoiced, not yet paid or written off) at each of ``day``.
+
+    ``invoices`` is the table, or its facts (``RunResult.facts("invoices")``).
+    """
     day = np.atleast_1d(np.asarray(day, dtype=float))
-    issued = invoices["issued_day"].to_numpy()[:, None]
-    paid = invoices["paid_day"].fillna(np.inf).to_numpy()[:, None]
-    gone = invoices["written_off_day"].fillna(np.inf).to_numpy()[:, None]
+    issued = _days(invoices, "issued_day")[:, None]
+    paid = _days(invoices, "paid_day", missing=np.inf)[:, None]
+    gone = _days(invoices, "written_off_day", missing=np.inf)[:, None]
     owed = (issued <= day) & (day < paid) & (day < gone)
-    return (invoices["amount"].to_numpy()[:, None] * owed).sum(axis=0)
+    return (_days(invoices, "amount")[:, None] * owed).sum(axis=0)
+
+
+def _days(table, column: str, missing: float | None = None) -> np.ndarray:
+    """A numeric column of a table or of its facts; ``missing`` in place of NaN."""
+    values = np.asarray(table[column], dtype=float)
+    return values if missing is None else np.where(np.isnan(values), missing, values)
 
 
 def dso_days(result) -> float:
     """Days sales outstanding over the results period: the average receivables divided by
     the average billings per day (the "average balance" method)."""
-    sc = result.scenario
-    inv = result.invoices
-    h = sc.horizon_days
-    billed = inv.loc[in_period(inv["issued_day"], h), "amount"].sum()
+    return days_sales_outstanding(result.invoices, result.scenario.horizon_days)
+
+
+def days_sales_outstanding(invoices, horizon: float) -> float:
+    """DSO of ``invoices`` (the table or its facts) over the results period
+    ``[0, horizon)``; see :func:`dso_days`."""
+    h = horizon
+    billed = _days(invoices, "amount")[in_period(_days(invoices, "issued_day"), h)].sum()
     if billed <= 0:
         return float("nan")
     # the time-average of the receivables over [0, h): sampled at the middle of each day,
     # the last day weighted by the part of it inside the period (h need not be whole)
     edges = np.append(np.arange(0.0, h, 1.0), h)
     mids, widths = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
-    average = float((receivables_at(inv, mids) * widths).sum() / h)
+    average = float((receivables_at(invoices, mids) * widths).sum() / h)
     return float(average / (billed / h))
 
 
@@ -92,19 +105,26 @@ def dso_by_period(result, period: str = "quarter") -> pd.DataFrame:
 def receivables_ageing(result, on: float | None = None) -> pd.DataFrame:
     """Open receivables by age (days since invoiced) at day ``on`` (default: the end),
     with the overdue part (past the due date) of each bucket."""
-    inv = result.invoices
     day = result.scenario.horizon_days - 1e-9 if on is None else float(on)
-    owed = receivables_at(inv, day) if len(inv) else np.zeros(1)
-    open_ = inv[(inv["issued_day"] <= day)
-                & ~(inv["paid_day"] <= day) & ~(inv["written_off_day"] <= day)]
-    age = np.floor(day - open_["issued_day"])
+    return ageing(result.invoices, day)
+
+
+def ageing(invoices, day: float) -> pd.DataFrame:
+    """Open receivables of ``invoices`` (the table or its facts) by age at ``day``; see
+    :func:`receivables_ageing`."""
+    amount = _days(invoices, "amount")
+    issued = _days(invoices, "issued_day")
+    owed = receivables_at(invoices, day) if len(amount) else np.zeros(1)
+    open_ = ((issued <= day) & ~(_days(invoices, "paid_day") <= day)
+             & ~(_days(invoices, "written_off_day") <= day))
+    age = np.floor(day - issued)
+    past_due = _days(invoices, "due_day") < day
     rows = []
     for lo, hi, label in AGEING_BUCKETS:
-        sel = (age >= lo) & (age <= hi)
-        overdue = sel & (open_["due_day"] < day)
+        sel = open_ & (age >= lo) & (age <= hi)
         rows.append({"bucket": label, "invoices": int(sel.sum()),
-                     "amount": float(open_.loc[sel, "amount"].sum()),
-                     "overdue": float(open_.loc[overdue, "amount"].sum())})
+                     "amount": float(amount[sel].sum()),
+                     "overdue": float(amount[sel & past_due].sum())})
     table = pd.DataFrame(rows)
     assert np.isclose(table["amount"].sum(), owed[0])  # the buckets cover every receivable
     return table

@@ -10,10 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.contracts import handover_days
 from sim.analysis.rep_hours import busy_hours_in_period
 from sim.rules.calendar import to_date
-from sim.rules.deals import BestFewRule, in_stage
+from sim.rules.deals import TASK_LEVELS, BestFewRule, in_stage, opportunity_level
 
 LEVEL_COLUMNS = ["above_funnel", "in_funnel", "best_few", "orders"]
 
@@ -59,7 +58,7 @@ def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) ->
     few = BestFewRule.of(sc).holds(rates[:, None], days_to_close)
 
     won = opps[opps["status"] == "won"]
-    done = handover_days(result.events)
+    done = result.handover_days
     o_owner = won["owner"].map(rep_index).to_numpy()
     o_start = won["closed_day"].to_numpy()
     if sc.post_sale.work_hours > 0:
@@ -92,11 +91,51 @@ def team_level_stock(stock: pd.DataFrame) -> pd.DataFrame:
 
 def time_by_level(result) -> pd.DataFrame:
     """Hours and share of hours each rep spent per level in the results period."""
-    rt = result.rep_time.assign(
-        hours_in_period=busy_hours_in_period(result.rep_time, result.scenario.horizon_days))
-    table = rt.pivot_table(index="rep", columns="level", values="hours_in_period",
-                           aggfunc="sum", fill_value=0.0)
-    table = table.reindex(index=result.rep_names, columns=LEVEL_COLUMNS, fill_value=0.0)
+    rt = result.rep_time
+    return hours_by_level(rt["rep"], rt["level"],
+                          busy_hours_in_period(rt, result.scenario.horizon_days),
+                          result.rep_names)
+
+
+def hours_by_level(rep, level, hours, rep_names) -> pd.DataFrame:
+    """:func:`time_by_level` of stretches of rep time given as arrays: each stretch's rep
+    (name), level and hours in the period."""
+    hours = pd.DataFrame({"rep": np.asarray(rep, dtype=object),
+                          "level": np.asarray(level, dtype=object),
+                          "hours": np.asarray(hours, dtype=float)})
+    table = hours.groupby(["rep", "level"])["hours"].sum().unstack("level", fill_value=0.0)
+    table = table.reindex(index=list(rep_names), columns=LEVEL_COLUMNS, fill_value=0.0)
+    table.columns.name = "level"
+    table.index.name = "rep"
     table.loc["team"] = table.sum()
     share = table.div(table.sum(axis=1).where(lambda s: s > 0, 1), axis=0)
     return pd.concat({"hours": table, "share": share}, axis=1)
+
+
+def work_levels(result) -> pd.Series:
+    """The Miller Heiman level of each stretch of rep time, recomputed from the tables.
+
+    The engine notes the level of every task when a rep starts it (``rep_time.level``).
+    This recomputes it from the stage history alone, with the same rules: finding and
+    verifying leads is Above the Funnel, post-sale work is Orders
+    (:data:`sim.rules.deals.TASK_LEVELS`), and work on a deal is Best Few or In the Funnel
+    by :class:`~sim.rules.deals.BestFewRule` applied to the deal's stage and its owner's
+    estimate when the work started.
+
+    Returns
+    -------
+    Series
+        One level per row of ``result.rep_time``, on its index.
+    """
+    sc = result.scenario
+    rt = result.rep_time
+    hist = result.stage_history.set_index(["opportunity_id", "stage_index"])
+    on_deal = rt["activity"].isin(["stage", "effort"]).to_numpy()
+    key = pd.MultiIndex.from_arrays([rt["opportunity_id"].to_numpy()[on_deal],
+                                     rt["stage_index"].to_numpy()[on_deal]])
+    expected = hist["expected_close_day"].reindex(key).to_numpy(dtype=float)
+    rates = np.asarray(sc.win_rates)[key.get_level_values(1).to_numpy(dtype=int)]
+    start = rt["start_day"].to_numpy(dtype=float)[on_deal]
+    levels = rt["activity"].map(TASK_LEVELS).to_numpy(dtype=object)
+    levels[on_deal] = opportunity_level(BestFewRule.of(sc).holds(rates, expected - start))
+    return pd.Series(levels, index=rt.index, name="level")

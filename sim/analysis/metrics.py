@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.analysis.cash import dso_days, receivables_overdue
-from sim.analysis.levels import LEVEL_COLUMNS, time_by_level
+from sim.analysis.cash import ageing, days_sales_outstanding
+from sim.analysis.levels import LEVEL_COLUMNS, hours_by_level
 from sim.analysis.rep_hours import busy_hours_in_period
-from sim.analysis.volatility import bookings_by_period, cv
+from sim.analysis.volatility import bookings_per_period, cv
 from sim.rules.calendar import in_period
+from sim.rules.deals import LOST_TO_NEGLECT
 from sim.rules.reps import rep_hours_per_day
 
 
@@ -25,49 +26,63 @@ def kpis(result) -> dict[str, float]:
     ``billings`` (invoiced) and ``cash_collected`` (paid) count money in the period;
     ``dso_days`` is days sales outstanding and ``receivables_overdue`` the amount past
     due and unpaid at the end.
+
+    The figures are computed from the run's facts (:meth:`RunResult.facts`), not from
+    its tables, so that a replication's KPIs cost little more than the run itself.
     """
     sc = result.scenario
     horizon = sc.horizon_days
-    leads, opps = result.leads, result.opportunities
+    leads, opps = result.facts("leads"), result.facts("opportunities")
+    rep_time, invoices = result.facts("rep_time"), result.facts("invoices")
     lead_in = in_period(leads["created_day"], horizon)
     new_leads = int(lead_in.sum())
-    converted = int(leads.loc[lead_in, "opportunity_id"].notna().sum())
+    converted = int((leads["opportunity_id"][lead_in] >= 0).sum())
     new_opps = int(in_period(opps["created_day"], horizon).sum())
-    closed = opps[in_period(opps["closed_day"], horizon)]
-    won = closed[closed["status"] == "won"]
-    lost = closed[closed["status"] == "lost"]
-    n_closed = len(won) + len(lost)
-    bookings = float(won["amount"].sum())
+    closed = in_period(opps["closed_day"], horizon)
+    won = closed & (opps["status"] == "won")
+    lost = closed & (opps["status"] == "lost")
+    n_won, n_lost = int(won.sum()), int(lost.sum())
+    bookings = float(opps["amount"][won].sum())
+    paid = invoices["status"] == "paid"
+    per_period = {period: bookings_per_period(sc, opps["status"], opps["closed_day"],
+                                              opps["amount"], period)["team"]
+                  for period in ("month", "quarter")}
+    hours = hours_by_level(np.asarray(result.rep_names, dtype=object)[rep_time["rep"]],
+                           rep_time["level"], busy_hours_in_period(rep_time, horizon),
+                           result.rep_names)
     return {
         "leads": new_leads,
         "opportunities": new_opps,
         "lead_to_opportunity_rate": converted / new_leads if new_leads else np.nan,
-        "won": len(won),
-        "lost": len(lost),
+        "won": n_won,
+        "lost": n_lost,
         "open": int((opps["status"] == "tracking").sum()),
-        "win_rate": len(won) / n_closed if n_closed else np.nan,
+        "win_rate": n_won / (n_won + n_lost) if n_won + n_lost else np.nan,
         "bookings": bookings,
-        "avg_deal_size": bookings / len(won) if len(won) else np.nan,
-        "avg_cycle_days": float(won["cycle_days"].mean()) if len(won) else np.nan,
-        "lost_to_neglect": int((lost["lost_reason"] == "lost_to_neglect").sum()),
-        "rep_utilization": utilization(result),
-        "billings": float(result.invoices.loc[
-            in_period(result.invoices["issued_day"], horizon), "amount"].sum()),
-        "cash_collected": float(result.payments.loc[
-            in_period(result.payments["paid_day"], horizon), "amount"].sum()),
-        "dso_days": dso_days(result),
-        "receivables_overdue": receivables_overdue(result),
-        "bookings_cv_month": cv(bookings_by_period(result, "month")["team"]),
-        "bookings_cv_quarter": cv(bookings_by_period(result, "quarter")["team"]),
+        "avg_deal_size": bookings / n_won if n_won else np.nan,
+        "avg_cycle_days": float(opps["cycle_days"][won].mean()) if n_won else np.nan,
+        "lost_to_neglect": int((opps["lost_reason"][lost] == LOST_TO_NEGLECT).sum()),
+        "rep_utilization": busy_share(sc, rep_time),
+        "billings": float(invoices["amount"][in_period(invoices["issued_day"], horizon)].sum()),
+        "cash_collected": float(invoices["amount"][
+            paid & in_period(invoices["paid_day"], horizon)].sum()),
+        "dso_days": days_sales_outstanding(invoices, horizon),
+        "receivables_overdue": float(ageing(invoices, horizon - 1e-9)["overdue"].sum()),
+        "bookings_cv_month": cv(per_period["month"]),
+        "bookings_cv_quarter": cv(per_period["quarter"]),
         **{f"time_share_{level}": float(share) for level, share in
-           time_by_level(result).loc["team", "share"][LEVEL_COLUMNS].items()},
+           hours.loc["team", "share"][LEVEL_COLUMNS].items()},
     }
 
 
 def utilization(result) -> float:
     """Share of the reps' selling hours spent on tasks during the results period."""
-    sc = result.scenario
-    rt = result.rep_time
-    busy = float(busy_hours_in_period(rt, sc.horizon_days).sum())
+    return busy_share(result.scenario, result.rep_time)
+
+
+def busy_share(scenario, rep_time) -> float:
+    """:func:`utilization` of ``rep_time`` (the table or its facts)."""
+    sc = scenario
+    busy = float(busy_hours_in_period(rep_time, sc.horizon_days).sum())
     available = sum(rep_hours_per_day(sc.team)) * sc.horizon_days
     return busy / available if available else np.nan

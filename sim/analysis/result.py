@@ -9,9 +9,16 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
-from sim.analysis.contracts import contract_tables
+from sim.analysis.contracts import (
+    contracts_table,
+    invoice_columns,
+    invoices_table,
+    line_items_table,
+    payments_table,
+)
 from sim.analysis.metrics import kpis
 from sim.analysis.tables import Tables
 from sim.engine.events import Recorder
@@ -73,28 +80,42 @@ class RunResult:
         return self._tables.rep_time()
 
     @cached_property
-    def _after_sale(self) -> dict[str, pd.DataFrame]:
-        return contract_tables(self)
+    def handover_days(self) -> pd.Series:
+        """The day each won deal's post-sale hand-over was done, by opportunity id."""
+        return self._tables.handover_days()
 
-    @property
+    def facts(self, table: str) -> dict[str, np.ndarray]:
+        """The facts behind a table as plain arrays, cheaper than the table itself:
+        ``"leads"``, ``"opportunities"``, ``"rep_time"`` (reps, owners and channels as
+        indices) or ``"invoices"``. The KPIs read these."""
+        return {"leads": self._tables.lead_columns,
+                "opportunities": self._tables.opportunity_columns,
+                "rep_time": self._tables.work_columns,
+                "invoices": lambda: self._invoice_facts}[table]()
+
+    @cached_property
+    def _invoice_facts(self) -> dict[str, np.ndarray]:
+        return invoice_columns(self)
+
+    @cached_property
     def contracts(self) -> pd.DataFrame:
         """Won deals as contracts (services) or orders (products): delivery and money."""
-        return self._after_sale["contracts"]
+        return contracts_table(self)
 
-    @property
+    @cached_property
     def line_items(self) -> pd.DataFrame:
         """The products or services each contract or order is made of."""
-        return self._after_sale["line_items"]
+        return line_items_table(self)
 
-    @property
+    @cached_property
     def invoices(self) -> pd.DataFrame:
         """Invoices raised on payment-plan milestones, with their status at the end."""
-        return self._after_sale["invoices"]
+        return invoices_table(self)
 
-    @property
+    @cached_property
     def payments(self) -> pd.DataFrame:
         """Payments received by the end of the run."""
-        return self._after_sale["payments"]
+        return payments_table(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """All tables by name."""

@@ -13,17 +13,19 @@ import pandas as pd
 
 from sim.engine.events import (
     COMMON_FIELDS,
-    KIND_OF,
+    EVENT_KINDS,
     Advanced,
     LeadDisqualified,
     LeadExpired,
     LeadQualified,
     Lost,
+    PostSaleDone,
     Recorder,
     StageEntered,
     VerifyStart,
     Won,
     WorkEnd,
+    WorkRecord,
     WorkStart,
     detail_fields,
 )
@@ -43,9 +45,16 @@ SUBJECTS = {
     "order": ["Equipment order", "Licence order", "Spare parts order", "Hardware refresh",
               "Volume order"],
 }
+_ID_FIELDS = ("lead_id", "opportunity_id", "rep", "stage")
+"""Whole-number fields of the events."""
 _TEXT_DETAILS = ("lost_reason",)
 """Kind-specific fields that are text (empty where a kind has none); the rest are numbers
 (NaN where a kind has none)."""
+
+
+def _names(names: list[str], index: np.ndarray) -> np.ndarray:
+    """The names at ``index`` (channel, stage or rep names by position), as objects."""
+    return np.asarray(names, dtype=object)[index] if len(names) else np.empty(0, object)
 
 
 def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
@@ -54,12 +63,6 @@ def _frame(rows: list[tuple], columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
     cols = zip(*rows, strict=True)
     return pd.DataFrame({c: np.asarray(v) for c, v in zip(columns, cols, strict=True)})
-
-
-def _column(rows: list[tuple], field: str, cls, dtype=float) -> np.ndarray:
-    """One field of a list of records of type ``cls``, as an array."""
-    i = cls._fields.index(field)
-    return np.fromiter((r[i] for r in rows), dtype=dtype, count=len(rows))
 
 
 class Tables:
@@ -80,17 +83,23 @@ class Tables:
         self.rec = rec
         self.rep_names = np.asarray(rep_names, dtype=object)
         self.offset = scenario.warmup_days
-        self._kinds = None
+        self._cols: dict[type, dict[str, np.ndarray]] = {}
 
-    @property
-    def kinds(self) -> dict[type, list]:
-        """The events grouped by type, each with its position in the log (built once)."""
-        if self._kinds is None:
-            self._kinds = self.rec.by_kind()
-        return self._kinds
-
-    def _events_of(self, cls) -> list[tuple]:
-        return [ev for _, ev in self.kinds[cls]]
+    def columns(self, cls) -> dict[str, np.ndarray]:
+        """The events of type ``cls`` as arrays, one per field; built once per type."""
+        cols = self._cols.get(cls)
+        if cols is None:
+            rows = self.rec.events[cls.kind]
+            text = [f for f in cls._fields if f in _TEXT_DETAILS]
+            numbers = cls._fields[:len(cls._fields) - len(text)]  # text fields come last
+            grid = (np.array([r[:len(numbers)] for r in rows] if text else rows, dtype=float)
+                    if rows else np.empty((0, len(numbers))))
+            cols = {f: (grid[:, i].astype(np.int64) if f in _ID_FIELDS else grid[:, i])
+                    for i, f in enumerate(numbers)}
+            for i, f in enumerate(text, start=len(numbers)):
+                cols[f] = np.array([r[i] for r in rows], dtype=object)
+            self._cols[cls] = cols
+        return cols
 
     def _date(self, day):
         return to_date(self.sc.start_date, day)
@@ -98,17 +107,16 @@ class Tables:
     def _by_id(self, cls, id_field: str, field: str, n: int, dtype=float, fill=np.nan):
         """``field`` of the events of type ``cls``, placed at their ``id_field`` in an
         array of ``n`` (``fill`` where an id has no such event)."""
-        rows = self._events_of(cls)
+        cols = self.columns(cls)
         out = np.full(n, fill, dtype=dtype)
-        if rows:
-            out[_column(rows, id_field, cls, int)] = _column(rows, field, cls, dtype)
+        out[cols[id_field]] = cols[field]
         return out
 
     # -- the tables ----------------------------------------------------------------
     def events(self) -> pd.DataFrame:
         """Every event, in the order it happened (stable by day): the common fields, the
         kind in ``event``, and one column per kind-specific field."""
-        n = len(self.rec.events)
+        n = len(self.rec.sequence)
         details = detail_fields()
         cols: dict[str, np.ndarray] = {
             "day": np.zeros(n), "event": np.empty(n, dtype=object),
@@ -116,16 +124,12 @@ class Tables:
             **{f: (np.full(n, "", dtype=object) if f in _TEXT_DETAILS else np.full(n, np.nan))
                for f in details},
         }
-        for cls, items in self.kinds.items():
-            if not items:
-                continue
-            pos = np.fromiter((i for i, _ in items), dtype=np.int64, count=len(items))
-            rows = [ev for _, ev in items]
-            cols["event"][pos] = KIND_OF[cls]
+        for kind, pos in self.rec.positions().items():
+            cls = EVENT_KINDS[kind]
+            got = self.columns(cls)
+            cols["event"][pos] = kind
             for f in cls._fields:
-                dtype = (object if f in _TEXT_DETAILS else
-                         np.int64 if f in COMMON_FIELDS[1:] else float)
-                cols[f][pos] = _column(rows, f, cls, dtype)
+                cols[f][pos] = got[f]
         for f in ("day", *[d for d in details if d.endswith("_day")]):
             cols[f] = cols[f] - self.offset
         ev = pd.DataFrame(cols)
@@ -134,134 +138,186 @@ class Tables:
         ev.insert(1, "date", self._date(ev["day"]))
         return ev[["day", "date", "event", *COMMON_FIELDS[1:], *details]]
 
-    def leads(self) -> pd.DataFrame:
-        """One row per lead: channel, owner, response time, outcome."""
-        sc = self.sc
-        base = _frame(self.rec.leads, ["lead_id", "ci", "created", "rep"])
-        n = len(base)
-        chans = sc.channels
-        base["channel"] = [chans[i].name for i in base["ci"]]
-        base["kind"] = [chans[i].kind for i in base["ci"]]
-        base["medium"] = [chans[i].medium for i in base["ci"]]
-        base["owner"] = self.rep_names[base["rep"].to_numpy(dtype=int)]
-        base["created_day"] = base["created"] - self.offset
-        base["created"] = self._date(base["created_day"])
-        contacted = self._by_id(VerifyStart, "lead_id", "day", n)
-        base["contacted_day"] = contacted - self.offset
-        base["response_hours"] = self._by_id(VerifyStart, "lead_id", "response_hours", n)
+    # -- columns: the facts of each table as arrays, built once (the KPIs read these) ------
+    def lead_columns(self) -> dict[str, np.ndarray]:
+        """Per lead (by id): ``channel`` (index), ``owner`` (rep index), ``created_day``,
+        ``contacted_day``, ``response_hours``, ``status``, ``closed_day``, ``verified_by``
+        (rep index, -1 for none), ``qualify_chance`` and ``opportunity_id`` (-1 for none)."""
+        cols = self._cols.get("leads")
+        if cols is not None:
+            return cols
+        grid = np.array(self.rec.leads, dtype=float).reshape(-1, 4)
+        n = len(grid)
+        cols = {"lead_id": grid[:, 0].astype(np.int64), "channel": grid[:, 1].astype(np.int64),
+                "created_day": grid[:, 2] - self.offset, "owner": grid[:, 3].astype(np.int64),
+                "contacted_day": self._by_id(VerifyStart, "lead_id", "day", n) - self.offset,
+                "response_hours": self._by_id(VerifyStart, "lead_id", "response_hours", n)}
         status = np.full(n, "open", dtype=object)
         closed = np.full(n, np.nan)
-        verified_by = np.full(n, "", dtype=object)
+        verified_by = np.full(n, -1, dtype=np.int64)
         chance = np.full(n, np.nan)
         for cls, name in ((LeadQualified, "qualified"), (LeadDisqualified, "disqualified"),
                           (LeadExpired, "expired")):
-            rows = self._events_of(cls)
-            if not rows:
-                continue
-            ids = _column(rows, "lead_id", cls, int)
+            got = self.columns(cls)
+            ids = got["lead_id"]
             status[ids] = name
-            closed[ids] = _column(rows, "day", cls) - self.offset
+            closed[ids] = got["day"] - self.offset
             if cls is not LeadExpired:
-                verified_by[ids] = self.rep_names[_column(rows, "rep", cls, int)]
-                chance[ids] = _column(rows, "qualify_chance", cls)
-        base["status"] = status
-        base["closed_day"] = closed
-        base["verified_by"] = verified_by
-        base["qualify_chance"] = chance
-        opp_of = np.full(n, -1, dtype=np.int64)
-        if self.rec.opportunities:
-            opps = self.rec.opportunities
-            opp_of[[o.lead_id for o in opps]] = [o.opportunity_id for o in opps]
-        base["opportunity_id"] = pd.arrays.IntegerArray(np.where(opp_of >= 0, opp_of, 0),
-                                                        opp_of < 0)
-        base["in_warmup"] = base["created_day"] < 0
-        return base[["lead_id", "channel", "kind", "medium", "owner", "created", "created_day",
-                     "contacted_day", "response_hours", "status", "closed_day", "verified_by",
-                     "qualify_chance", "opportunity_id", "in_warmup"]]
+                verified_by[ids] = got["rep"]
+                chance[ids] = got["qualify_chance"]
+        opp = self.opportunity_columns()
+        opportunity_id = np.full(n, -1, dtype=np.int64)
+        opportunity_id[opp["lead_id"]] = opp["opportunity_id"]
+        cols |= {"status": status, "closed_day": closed, "verified_by": verified_by,
+                 "qualify_chance": chance, "opportunity_id": opportunity_id}
+        self._cols["leads"] = cols
+        return cols
 
-    def opportunities(self) -> pd.DataFrame:
-        """One row per opportunity, with the fields a CRM list shows."""
-        sc = self.sc
-        base = _frame(self.rec.opportunities,
-                      ["opportunity_id", "lead_id", "rep", "amount", "created", "ci",
-                       "strategic", "contract", "customer_u"])
-        m = len(base)
-        ci = base["ci"].to_numpy()
-        strategic = base["strategic"].to_numpy(dtype=bool)
-        contract = base["contract"].to_numpy(dtype=bool)
-        cust_u = base["customer_u"].to_numpy(dtype=float)
-        base = base.drop(columns=["ci", "strategic", "contract", "customer_u"])
-        base["created_day"] = base["created"] - self.offset
-        base["created"] = self._date(base["created_day"])
-        base["owner"] = self.rep_names[base["rep"].to_numpy(dtype=int)]
-        base["channel"] = [sc.channels[i].name for i in ci]
-        base["medium"] = [sc.channels[i].medium for i in ci]
-        base["type"] = np.where(strategic, "strategic", "tactical")
-        base["kind"] = np.where(contract, "contract", "order")
-        words_a, words_b = CUSTOMER_WORDS
-        idx = (cust_u * len(words_a) * len(words_b)).astype(int)
-        base["customer"] = [f"{words_a[i // len(words_b)]} {words_b[i % len(words_b)]}"
-                            for i in idx]
-        base["subject"] = [
-            f"{SUBJECTS[k][i % len(SUBJECTS[k])]} #{oid}"
-            for k, i, oid in zip(base["kind"], idx, base["opportunity_id"], strict=True)
-        ]
-        mean_size = np.array([sc.channels[i].deal_size.mean for i in ci])
-        base["priority"] = np.select(
-            [base["amount"] >= 1.5 * mean_size, base["amount"] < 0.5 * mean_size],
-            ["high", "low"], "medium")
-        base["star"] = strategic
-        # the latest stage entered, and the owner's estimate made on entering it
-        base["stage_index"] = self._by_id(StageEntered, "opportunity_id", "stage", m,
-                                          dtype=np.int64, fill=0)
-        base["stage"] = [sc.stages[k].name for k in base["stage_index"]]
-        base["expected_close_day"] = self._by_id(StageEntered, "opportunity_id",
-                                                 "expected_close_day", m) - self.offset
-        base["expected_close"] = self._date(base["expected_close_day"]).dt.normalize()
+    def opportunity_columns(self) -> dict[str, np.ndarray]:
+        """Per opportunity (by id): the record's fields (``owner`` and ``channel`` as
+        indices), the latest ``stage_index`` and ``expected_close_day``, ``status``,
+        ``closed_day``, ``lost_reason`` and ``cycle_days``."""
+        cols = self._cols.get("opportunities")
+        if cols is not None:
+            return cols
+        grid = np.array(self.rec.opportunities, dtype=float).reshape(-1, 9)
+        m = len(grid)
+        cols = {"opportunity_id": grid[:, 0].astype(np.int64),
+                "lead_id": grid[:, 1].astype(np.int64), "owner": grid[:, 2].astype(np.int64),
+                "amount": grid[:, 3], "created_day": grid[:, 4] - self.offset,
+                "channel": grid[:, 5].astype(np.int64), "strategic": grid[:, 6] > 0,
+                "contract": grid[:, 7] > 0, "customer_u": grid[:, 8],
+                # the latest stage entered, and the owner's estimate made on entering it
+                "stage_index": self._by_id(StageEntered, "opportunity_id", "stage", m,
+                                           dtype=np.int64, fill=0),
+                "expected_close_day": self._by_id(StageEntered, "opportunity_id",
+                                                  "expected_close_day", m) - self.offset}
         status = np.full(m, "tracking", dtype=object)
         closed = np.full(m, np.nan)
         reason = np.full(m, "", dtype=object)
         for cls, name in ((Won, "won"), (Lost, "lost")):
-            rows = self._events_of(cls)
-            if rows:
-                ids = _column(rows, "opportunity_id", cls, int)
-                status[ids] = name
-                closed[ids] = _column(rows, "day", cls) - self.offset
-                if cls is Lost:
-                    reason[ids] = _column(rows, "lost_reason", cls, object)
-        base["status"] = status
-        base["closed_day"] = closed
-        base["closed"] = self._date(base["closed_day"])
-        base["lost_reason"] = reason
-        base["cycle_days"] = base["closed_day"] - base["created_day"]
-        base["in_warmup"] = base["created_day"] < 0
-        return base[["opportunity_id", "lead_id", "subject", "customer", "priority", "star",
-                     "type", "kind", "owner", "channel", "medium", "amount", "created",
-                     "created_day", "expected_close", "expected_close_day", "stage_index",
-                     "stage", "status", "lost_reason", "closed", "closed_day", "cycle_days",
-                     "in_warmup"]]
+            got = self.columns(cls)
+            ids = got["opportunity_id"]
+            status[ids] = name
+            closed[ids] = got["day"] - self.offset
+            if cls is Lost:
+                reason[ids] = got["lost_reason"]
+        cols |= {"status": status, "closed_day": closed, "lost_reason": reason,
+                 "cycle_days": closed - cols["created_day"]}
+        self._cols["opportunities"] = cols
+        return cols
+
+    def work_columns(self) -> dict[str, np.ndarray]:
+        """Per stretch of rep time: ``rep`` (index), ``activity``, ``stage_index``,
+        ``level``, ``lead_id``, ``opportunity_id``, ``start_day``, ``end_day``, ``hours``
+        and ``finished``."""
+        cols = self._cols.get("rep_time")
+        if cols is None:
+            names = ["stage_index" if f == "stage" else f for f in WorkRecord._fields]
+            empty = {"activity": object, "level": object, "finished": bool,
+                     "start_day": float, "end_day": float, "hours": float}
+            columns = (zip(*self.rec.rep_time, strict=True) if self.rec.rep_time
+                       else [np.empty(0, empty.get(n, np.int64)) for n in names])
+            cols = {n: np.asarray(c, dtype=object if n in ("activity", "level") else None)
+                    for n, c in zip(names, columns, strict=True)}
+            cols["start_day"] = cols["start_day"] - self.offset
+            cols["end_day"] = cols["end_day"] - self.offset
+            self._cols["rep_time"] = cols
+        return cols
+
+    def handover_days(self) -> pd.Series:
+        """The day each won deal's post-sale hand-over was done, by opportunity id; the
+        deal is at the Orders level until then."""
+        got = self.columns(PostSaleDone)
+        return pd.Series(got["day"] - self.offset, index=got["opportunity_id"], name="day")
+
+    # -- the tables -------------------------------------------------------------------
+    def leads(self) -> pd.DataFrame:
+        """One row per lead: channel, owner, response time, outcome."""
+        c = self.lead_columns()
+        chans = self.sc.channels
+        ci = c["channel"]
+        has_opp = c["opportunity_id"] >= 0
+        return pd.DataFrame({
+            "lead_id": c["lead_id"],
+            "channel": _names([ch.name for ch in chans], ci),
+            "kind": _names([ch.kind for ch in chans], ci),
+            "medium": _names([ch.medium for ch in chans], ci),
+            "owner": self.rep_names[c["owner"]],
+            "created": self._date(c["created_day"]),
+            "created_day": c["created_day"],
+            "contacted_day": c["contacted_day"],
+            "response_hours": c["response_hours"],
+            "status": c["status"],
+            "closed_day": c["closed_day"],
+            "verified_by": np.where(c["verified_by"] >= 0,
+                                    self.rep_names[np.maximum(c["verified_by"], 0)], ""),
+            "qualify_chance": c["qualify_chance"],
+            "opportunity_id": pd.arrays.IntegerArray(np.where(has_opp, c["opportunity_id"], 0),
+                                                     ~has_opp),
+            "in_warmup": c["created_day"] < 0,
+        })
+
+    def opportunities(self) -> pd.DataFrame:
+        """One row per opportunity, with the fields a CRM list shows."""
+        sc = self.sc
+        c = self.opportunity_columns()
+        ci, oid = c["channel"], c["opportunity_id"]
+        kind = np.where(c["contract"], "contract", "order")
+        words_a, words_b = CUSTOMER_WORDS
+        idx = (c["customer_u"] * len(words_a) * len(words_b)).astype(int)
+        mean_size = np.array([ch.deal_size.mean for ch in sc.channels])[ci]
+        amount = c["amount"]
+        return pd.DataFrame({
+            "opportunity_id": oid,
+            "lead_id": c["lead_id"],
+            "subject": [f"{SUBJECTS[k][i % len(SUBJECTS[k])]} #{o}"
+                        for k, i, o in zip(kind.tolist(), idx.tolist(), oid.tolist(),
+                                           strict=True)],
+            "customer": [f"{words_a[i // len(words_b)]} {words_b[i % len(words_b)]}"
+                         for i in idx.tolist()],
+            "priority": np.select([amount >= 1.5 * mean_size, amount < 0.5 * mean_size],
+                                  ["high", "low"], "medium"),
+            "star": c["strategic"],
+            "type": np.where(c["strategic"], "strategic", "tactical"),
+            "kind": kind,
+            "owner": self.rep_names[c["owner"]],
+            "channel": _names([ch.name for ch in sc.channels], ci),
+            "medium": _names([ch.medium for ch in sc.channels], ci),
+            "amount": amount,
+            "created": self._date(c["created_day"]),
+            "created_day": c["created_day"],
+            "expected_close": self._date(c["expected_close_day"]).normalize(),
+            "expected_close_day": c["expected_close_day"],
+            "stage_index": c["stage_index"],
+            "stage": _names([s.name for s in sc.stages], c["stage_index"]),
+            "status": c["status"],
+            "lost_reason": c["lost_reason"],
+            "closed": self._date(c["closed_day"]),
+            "closed_day": c["closed_day"],
+            "cycle_days": c["cycle_days"],
+            "in_warmup": c["created_day"] < 0,
+        })
 
     def stage_history(self) -> pd.DataFrame:
         """One row per opportunity and stage reached: entered, work started and ended,
         decided, the outcome and the rot factor the engine applied."""
         sc = self.sc
         k = max(len(sc.stages), 1)
-        entered = self._events_of(StageEntered)
-        n = len(entered)
-        opp = _column(entered, "opportunity_id", StageEntered, np.int64)
-        stage = _column(entered, "stage", StageEntered, np.int64)
-        row_of = {key: i for i, key in enumerate((opp * k + stage).tolist())}
+        entered = self.columns(StageEntered)
+        opp, stage = entered["opportunity_id"], entered["stage"]
+        n = len(opp)
+        # the row of each (opportunity, stage), through a dense key
+        row_of = np.full(max(int(opp.max(initial=-1)) + 1, 0) * k, -1, dtype=np.int64)
+        row_of[opp * k + stage] = np.arange(n)
 
         def at(cls, field, dtype=float, fill=np.nan):
             """``field`` of the first event of ``cls`` at each (opportunity, stage) row."""
             out = np.full(n, fill, dtype=dtype)
-            rows = self._events_of(cls)
-            if rows:
-                keys = (_column(rows, "opportunity_id", cls, np.int64) * k
-                        + _column(rows, "stage", cls, np.int64))
-                pos = np.array([row_of[key] for key in keys.tolist()], dtype=np.int64)
-                first = np.unique(pos, return_index=True)[1]
-                out[pos[first]] = _column(rows, field, cls, dtype)[first]
+            got = self.columns(cls)
+            pos = row_of[got["opportunity_id"] * k + got["stage"]]
+            first = np.unique(pos, return_index=True)[1]
+            out[pos[first]] = got[field][first]
             return out
 
         work_start = at(WorkStart, "day")
@@ -282,10 +338,9 @@ class Tables:
             "opportunity_id": opp,
             "stage_index": stage,
             "stage": np.array([s.name for s in sc.stages], dtype=object)[stage],
-            "owner": self.rep_names[_column(entered, "rep", StageEntered, int)],
-            "entered_day": _column(entered, "day", StageEntered) - self.offset,
-            "expected_close_day": (_column(entered, "expected_close_day", StageEntered)
-                                   - self.offset),
+            "owner": self.rep_names[entered["rep"]],
+            "entered_day": entered["day"] - self.offset,
+            "expected_close_day": entered["expected_close_day"] - self.offset,
             "work_start_day": work_start - self.offset,
             "wait_days": wait,
             "work_end_day": work_end - self.offset,
@@ -299,12 +354,7 @@ class Tables:
 
     def rep_time(self) -> pd.DataFrame:
         """Who did what, when, for how long (hours), at which Miller Heiman level."""
-        df = _frame(self.rec.rep_time, ["rep", "activity", "stage_index", "level", "lead_id",
-                                         "opportunity_id", "start_day", "end_day", "hours",
-                                         "finished"])
-        df["rep"] = self.rep_names[df["rep"].to_numpy(dtype=int)]
-        df["start_day"] -= self.offset
-        df["end_day"] -= self.offset
+        c = self.work_columns()
+        df = pd.DataFrame({k: (self.rep_names[v] if k == "rep" else v) for k, v in c.items()})
         df["start"] = self._date(df["start_day"])
         return df
-

@@ -30,7 +30,6 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.activity import last_effort_day
-from sim.analysis.contracts import handover_days
 from sim.rules.calendar import PERIOD_CODES, parse_instant, to_date
 from sim.rules.deals import BestFewRule, last_activity_day, stage_row_at
 
@@ -187,7 +186,7 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     won = status == "won"
     pending = np.zeros(len(oid), bool)
     if sc.post_sale.work_hours > 0 and won.any():
-        done = handover_days(result.events).reindex(oid).to_numpy(dtype=float)
+        done = result.handover_days.reindex(oid).to_numpy(dtype=float)
         pending = ~(done <= day)
     level = np.select([tracking & few, tracking, won & pending, won],
                       ["best_few", "in_funnel", "orders", "closed"], "lost")

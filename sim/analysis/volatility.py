@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.analysis.levels import level_stock
 from sim.analysis.rep_hours import busy_hours_in_period
-from sim.rules.calendar import in_period, results_periods
+from sim.rules.calendar import in_period, results_periods, to_date
 
 
 def cv(values) -> float:
@@ -29,21 +29,36 @@ def bookings_by_period(result, period: str = "month", by_rep: bool = False) -> p
     """Bookings (won amounts by close date) per whole calendar month or quarter of the
     results period, with zeros for periods without a win. Columns: one per rep when
     ``by_rep``, else ``team``."""
-    sc = result.scenario
+    opps = result.opportunities
+    return bookings_per_period(result.scenario, opps["status"], opps["closed_day"],
+                               opps["amount"], period,
+                               owners=opps["owner"] if by_rep else None,
+                               rep_names=result.rep_names)
+
+
+def bookings_per_period(scenario, status, closed_day, amount, period: str = "month",
+                        owners=None, rep_names=()) -> pd.DataFrame:
+    """:func:`bookings_by_period` of deals given as arrays (status, close day, amount and,
+    per rep, the owner's name): the team's or each rep's bookings per whole period."""
+    sc = scenario
     # only whole periods: a half period at the end would look like a slump
     periods = results_periods(sc, period)
     starts = pd.DatetimeIndex(periods.loc[periods["whole"], "start"])
-    opps = result.opportunities
-    won = opps[(opps["status"] == "won") & in_period(opps["closed_day"], sc.horizon_days)]
-    idx = np.searchsorted(starts.values, won["closed"].values, side="right") - 1
-    won = won.assign(period=idx)
-    won = won[(won["period"] >= 0) & (won["period"] < len(starts))]
-    cols = result.rep_names if by_rep else ["team"]
+    closed_day = np.asarray(closed_day, dtype=float)
+    rows = np.flatnonzero((np.asarray(status, dtype=object) == "won")
+                          & in_period(closed_day, sc.horizon_days))
+    idx = np.searchsorted(starts.values, to_date(sc.start_date, closed_day[rows]).values,
+                          side="right") - 1
+    whole = (idx >= 0) & (idx < len(starts))
+    rows, idx = rows[whole], idx[whole]
+    won = pd.DataFrame({"period": idx, "amount": np.asarray(amount, dtype=float)[rows]})
+    cols = list(rep_names) if owners is not None else ["team"]
     table = pd.DataFrame(0.0, index=starts, columns=cols)
-    if by_rep:
+    if owners is not None:
+        won["owner"] = np.asarray(owners, dtype=object)[rows]
         sums = won.groupby(["period", "owner"])["amount"].sum()
-        for (p, rep), amount in sums.items():
-            table.iloc[p, cols.index(rep)] = amount
+        for (p, rep), total in sums.items():
+            table.iloc[p, cols.index(rep)] = total
     else:
         sums = won.groupby("period")["amount"].sum()
         table.iloc[sums.index.to_numpy(), 0] = sums.to_numpy()

@@ -169,6 +169,8 @@ EVENT_KINDS: dict[str, type] = {
 """Event kind (the ``event`` column of the events table) -> its record type."""
 
 KIND_OF: dict[type, str] = {cls: kind for kind, cls in EVENT_KINDS.items()}
+for _kind, _cls in EVENT_KINDS.items():
+    _cls.kind = _kind  # the record type knows its kind's name
 
 COMMON_FIELDS = ("day", "lead_id", "opportunity_id", "rep", "stage")
 """Fields every row of the events table has (-1 where a kind has no such id)."""
@@ -263,25 +265,52 @@ class SaleRecord(NamedTuple):
 class Recorder:
     """Plain records the engine appends during a run; every table is built from them.
 
+    The record types above name each record's fields; the lists hold plain tuples in that
+    layout (plain tuples of numbers and text cost the garbage collector nothing, which
+    matters for a run that makes tens of thousands of them).
+
     Attributes
     ----------
-    leads, opportunities, rep_time, sales : list
-        Of :class:`LeadRecord`, :class:`OpportunityRecord`, :class:`WorkRecord` and
-        :class:`SaleRecord`.
-    events : list
-        Typed event records (see :data:`EVENT_KINDS`), in the order they happened.
+    leads, opportunities, rep_time : list of tuple
+        In the layout of :class:`LeadRecord`, :class:`OpportunityRecord` and
+        :class:`WorkRecord`.
+    sales : list of SaleRecord
+    events : dict of str to list of tuple
+        Per event kind (a key of :data:`EVENT_KINDS`), the fields of its events in the
+        order they happened.
+    sequence : list of str
+        The kind of every event, in the order they happened (the whole log's order).
     """
 
     def __init__(self):
-        self.leads: list[LeadRecord] = []
-        self.opportunities: list[OpportunityRecord] = []
-        self.rep_time: list[WorkRecord] = []
+        self.leads: list[tuple] = []
+        self.opportunities: list[tuple] = []
+        self.rep_time: list[tuple] = []
         self.sales: list[SaleRecord] = []
-        self.events: list[tuple] = []
+        self.events: dict[str, list[tuple]] = {kind: [] for kind in EVENT_KINDS}
+        self.sequence: list[str] = []
+        self._lists = {LeadRecord: self.leads, OpportunityRecord: self.opportunities,
+                       WorkRecord: self.rep_time}
 
-    def by_kind(self) -> dict[type, list[tuple[int, tuple]]]:
-        """The events grouped by record type, each with its position in the log."""
-        groups: dict[type, list] = {cls: [] for cls in EVENT_KINDS.values()}
-        for i, ev in enumerate(self.events):
-            groups[type(ev)].append((i, ev))
-        return groups
+    def log(self, kind: type, *fields) -> None:
+        """Append an event of record type ``kind`` (e.g. :class:`StageEntered`) with its
+        fields in order."""
+        self.sequence.append(kind.kind)
+        self.events[kind.kind].append(fields)
+
+    def note(self, record: type, *fields) -> None:
+        """Append a fact of type ``record`` (:class:`LeadRecord`, :class:`OpportunityRecord`
+        or :class:`WorkRecord`) with its fields in order."""
+        self._lists[record].append(fields)
+
+    def typed_events(self):
+        """The events as their record types, in the order they happened."""
+        taken = dict.fromkeys(self.events, 0)
+        for kind in self.sequence:
+            yield EVENT_KINDS[kind](*self.events[kind][taken[kind]])
+            taken[kind] += 1
+
+    def positions(self) -> dict[str, np.ndarray]:
+        """Per event kind, the positions of its events in the whole log."""
+        codes = np.array(self.sequence, dtype=object)
+        return {kind: np.flatnonzero(codes == kind) for kind in self.events}

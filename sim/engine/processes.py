@@ -296,8 +296,8 @@ class Engine:
         lead_id = task.lead.id if task.lead is not None else (
             task.opp.lead.id if task.opp is not None else -1)
         opp_id = task.opp.id if task.opp is not None else -1
-        self.rec.rep_time.append(WorkRecord(rep.idx, task.kind, task.stage, task.level, lead_id,
-                                            opp_id, start, end, hours, finished))
+        self.rec.note(WorkRecord, rep.idx, task.kind, task.stage, task.level, lead_id, opp_id,
+                      start, end, hours, finished)
 
     def _pick(self, rep: Rep) -> Task | None:
         now = self.env.now
@@ -354,13 +354,12 @@ class Engine:
         now = self.env.now
         if task.kind == VERIFY:
             task.lead.contacted = now
-            self.rec.events.append(VerifyStart(now, task.lead.id, rep.idx,
-                                               (now - task.lead.created) * 24))
+            self.rec.log(VerifyStart, now, task.lead.id, rep.idx, (now - task.lead.created) * 24)
         elif task.kind == STAGE:
             opp = task.opp
             wait = now - task.ready
             opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
-            self.rec.events.append(WorkStart(now, opp.lead.id, opp.id, rep.idx, task.stage, wait))
+            self.rec.log(WorkStart, now, opp.lead.id, opp.id, rep.idx, task.stage, wait)
         elif task.kind == PROSPECT:
             rep.prospect_hours_week += task.hours
             rep.prospect_hours += task.hours
@@ -381,7 +380,7 @@ class Engine:
             self._verified(task.lead, rep)
         elif task.kind == STAGE:
             opp, k = task.opp, task.stage
-            self.rec.events.append(WorkEnd(self.env.now, opp.lead.id, opp.id, rep.idx, k))
+            self.rec.log(WorkEnd, self.env.now, opp.lead.id, opp.id, rep.idx, k)
             lead = opp.lead
             wait = float(self.traits[lead.channel].decision_days[lead.row, k])
             timer = self.env.timeout(wait)
@@ -395,8 +394,8 @@ class Engine:
                 opp.extra_hours += task.hours
                 self._offer_effort(opp, task.stage)
         else:
-            self.rec.events.append(PostSaleDone(self.env.now, task.opp.lead.id, task.opp.id,
-                                                rep.idx, task.hours))
+            self.rec.log(PostSaleDone, self.env.now, task.opp.lead.id, task.opp.id, rep.idx,
+                         task.hours)
 
     def _offer_effort(self, opp: Opportunity, k: int) -> None:
         """While the customer decides, offer the owner another session of closing effort."""
@@ -431,8 +430,8 @@ class Engine:
         now = self.env.now
         lead = Lead(self._next_lead, ci, row, now, rep.idx)
         self._next_lead += 1
-        self.rec.leads.append(LeadRecord(lead.id, ci, now, rep.idx))
-        self.rec.events.append(LeadCreated(now, lead.id, rep.idx))
+        self.rec.note(LeadRecord, lead.id, ci, now, rep.idx)
+        self.rec.log(LeadCreated, now, lead.id, rep.idx)
         rep.above_funnel += 1
         if self.leads_cfg.verify_hours == 0:  # verified on arrival, without rep time
             self._verified(lead, rep)
@@ -443,8 +442,7 @@ class Engine:
 
     def _expire(self, lead: Lead, rep: Rep) -> None:
         self.reps[lead.owner].above_funnel -= 1
-        self.rec.events.append(LeadExpired(lead.created + self.leads_cfg.expiry_days, lead.id,
-                                           lead.owner))
+        self.rec.log(LeadExpired, lead.created + self.leads_cfg.expiry_days, lead.id, lead.owner)
 
     def _verified(self, lead: Lead, rep: Rep) -> None:
         now = self.env.now
@@ -457,16 +455,15 @@ class Engine:
         decay = math.exp(-delay_hours / cfg.speed_to_lead_decay_hours)
         chance = ch.lead_quality * (cfg.speed_to_lead_floor + (1 - cfg.speed_to_lead_floor) * decay)
         if traits.qualify_u[lead.row] >= chance:
-            self.rec.events.append(LeadDisqualified(now, lead.id, rep.idx, chance))
+            self.rec.log(LeadDisqualified, now, lead.id, rep.idx, chance)
             return
-        self.rec.events.append(LeadQualified(now, lead.id, rep.idx, chance))
+        self.rec.log(LeadQualified, now, lead.id, rep.idx, chance)
         opp = Opportunity(self._next_opp, lead, rep.idx, float(traits.amount[lead.row]))
         self._next_opp += 1
-        self.rec.opportunities.append(OpportunityRecord(
-            opp.id, lead.id, rep.idx, opp.amount, now, lead.channel,
-            bool(traits.strategic[lead.row]), bool(traits.contract[lead.row]),
-            float(traits.customer_u[lead.row])))
-        self.rec.events.append(OpportunityCreated(now, lead.id, opp.id, rep.idx))
+        self.rec.note(OpportunityRecord, opp.id, lead.id, rep.idx, opp.amount, now,
+                      lead.channel, bool(traits.strategic[lead.row]),
+                      bool(traits.contract[lead.row]), float(traits.customer_u[lead.row]))
+        self.rec.log(OpportunityCreated, now, lead.id, opp.id, rep.idx)
         self._enter_stage(opp, 0)
 
     def _enter_stage(self, opp: Opportunity, k: int) -> None:
@@ -475,8 +472,7 @@ class Engine:
         rep = self.reps[opp.owner]
         # the owner's estimate: today plus the typical days of the stages left
         opp.expected_close = now + sum(rep.stage_days[k:])
-        self.rec.events.append(StageEntered(now, opp.lead.id, opp.id, opp.owner, k,
-                                            opp.expected_close))
+        self.rec.log(StageEntered, now, opp.lead.id, opp.id, opp.owner, k, opp.expected_close)
         hours = float(self.traits[opp.lead.channel].work_hours[opp.lead.row, k])
         self._add_task(rep, Task(STAGE, now, hours, stage=k,
                                  value=opp.amount * self.win_rates[k], opp=opp))
@@ -500,11 +496,11 @@ class Engine:
         u = traits.outcome_u[lead.row, k]
         if u < chance * opp.rot_factor:
             if k + 1 < self.k_stages:
-                self.rec.events.append(Advanced(now, lead.id, opp.id, opp.owner, k))
+                self.rec.log(Advanced, now, lead.id, opp.id, opp.owner, k)
                 self._enter_stage(opp, k + 1)
             else:
                 opp.status = "won"
-                self.rec.events.append(Won(now, lead.id, opp.id, opp.owner, k, opp.amount))
+                self.rec.log(Won, now, lead.id, opp.id, opp.owner, k, opp.amount)
                 self.rec.sales.append(sale_record(opp.id, traits, lead.row))
                 if self.post_sale_hours > 0:
                     self._add_task(rep, Task(POST_SALE, now, self.post_sale_hours,
@@ -516,7 +512,7 @@ class Engine:
         else:
             i = int(np.searchsorted(self.reason_cum, traits.reason_u[lead.row], side="right"))
             reason = self.reason_names[min(i, len(self.reason_names) - 1)]
-        self.rec.events.append(Lost(now, lead.id, opp.id, opp.owner, k, reason))
+        self.rec.log(Lost, now, lead.id, opp.id, opp.owner, k, reason)
 
     def _finish(self) -> None:
         """Log work still under way at the end (as far as it got), and expire the leads

@@ -4,9 +4,16 @@
   [--json]`` runs one replication and prints its KPIs (and writes tables and a report);
 - ``funnel compare [SCENARIO] --policies A B ...`` runs policies on paired replications;
 - ``funnel forecast [SCENARIO]`` prints the manager's forecast per period and its accuracy;
+- ``funnel scenarios [--json]`` lists the shipped scenarios;
 - ``funnel validate FILE...`` checks scenario files.
 
-Bad input prints ``error: FILE: field: value ...: rule`` and exits with status 2.
+SCENARIO is a file, or the name of a shipped scenario (``roller_coaster``) when no such
+file exists; left out, it is ``baseline``. ``--seed``, ``--days`` and ``--policy`` make
+a variant with :func:`~sim.scenario.variants.vary`, one option at a time, so a broken
+rule names the option that broke it.
+
+Bad input prints ``error: SOURCE: field: value ...: rule`` (SOURCE: the file, or the
+option) and exits with status 2, without a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +23,18 @@ import json
 import math
 import os
 import sys
+import tempfile
+import webbrowser
 from pathlib import Path
 
-from sim.scenario.files import ScenarioError, load_scenario, vary
+from sim.analysis import forecast as fc
+from sim.experiments.runner import compare, kpis_and_swings, paired_difference, simulate
+from sim.presentation.output import write_run
+from sim.scenario.errors import ScenarioError
+from sim.scenario.files import load_scenario
 from sim.scenario.schema import POLICY_NAMES, Scenario
+from sim.scenario.shipped import DEFAULT, load_shipped, open_scenario, shipped_files
+from sim.scenario.variants import policy_changes, vary
 
 EXIT_BAD_INPUT = 2
 RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
@@ -29,7 +44,7 @@ COMPARE_METRICS = [  # where the swing shows first: prospecting and the top of t
     # then bookings, about one sales cycle later
     "dry_top_lag_days", "rep_bookings_cv_quarter", "bookings_cv_month", "bookings_cv_quarter",
     "bookings", "won", "win_rate", "lost_to_neglect", "cash_collected", "dso_days"]
-DEFAULT_SCENARIO = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
+SCENARIO_HELP = f"scenario TOML file, or a shipped scenario's name (default: {DEFAULT})"
 
 
 class UsageError(Exception):
@@ -48,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = sub.add_parser("run", help="run one replication and print its KPIs")
-    run.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
+    run.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     run.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
     run.add_argument("--days", type=_days, help="override the results period (days, up to 3650)")
     run.add_argument("--out", help="write tables (CSV), the scenario (TOML) and the report "
@@ -58,12 +73,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="open the report in a web browser (in a new temporary directory "
                           "unless --out is given)")
     run.add_argument("--policy", choices=RUN_POLICIES,
-                     help="override the policy of every rep (the scenario's own otherwise)")
+                     help="give every rep this policy, replacing the scenario's policies "
+                          "(default: the scenario's own)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
 
     cmp_ = sub.add_parser(
         "compare", help="run policies on the same leads (paired replications) and compare")
-    cmp_.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
+    cmp_.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     cmp_.add_argument("--policies", nargs="+", choices=RUN_POLICIES,
                       default=["close_first", "miller_heiman"], metavar="NAME",
                       help=f"two or more of {', '.join(RUN_POLICIES)} "
@@ -78,11 +94,16 @@ def _parser() -> argparse.ArgumentParser:
 
     fc_ = sub.add_parser(
         "forecast", help="the manager's weekly forecast: per period, and its accuracy")
-    fc_.add_argument("scenario", nargs="?", help="scenario TOML file (default: baseline)")
+    fc_.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
     fc_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
     fc_.add_argument("--days", type=_days, help="override the results period (days)")
-    fc_.add_argument("--policy", choices=RUN_POLICIES, help="override every rep's policy")
+    fc_.add_argument("--policy", choices=RUN_POLICIES,
+                     help="give every rep this policy, replacing the scenario's policies")
     fc_.add_argument("--json", action="store_true", help="print the forecast as JSON")
+
+    lst = sub.add_parser("scenarios", help="list the shipped scenarios (funnel run NAME "
+                                           "runs one)")
+    lst.add_argument("--json", action="store_true", help="print the list as JSON")
 
     val = sub.add_parser("validate", help="check scenario files and report every problem")
     val.add_argument("files", nargs="+", help="scenario TOML files")
@@ -153,6 +174,8 @@ def _dispatch(args) -> int:
             return _compare(args)
         if args.command == "forecast":
             return _forecast(args)
+        if args.command == "scenarios":
+            return _scenarios(args)
         return _run(args)
     except ScenarioError as exc:
         for problem in exc.problems:
@@ -180,51 +203,63 @@ def _validate(files: list[str]) -> int:
     return status
 
 
-def load_for_run(args) -> Scenario:
-    """The scenario named on the command line, with --seed / --days applied."""
-    path = args.scenario or DEFAULT_SCENARIO
-    sc = load_scenario(path)
-    changes = {}
-    if args.seed is not None:
-        if args.seed < 0:
-            raise UsageError(f"--seed: value {args.seed} is not allowed: must be 0 or more")
-        changes["seed"] = args.seed
-    if args.days is not None:
-        if not (math.isfinite(args.days) and 0 < args.days <= 3650):
-            raise UsageError(f"--days: value {args.days} is not allowed: must be in (0, 3650]")
-        changes["horizon_days"] = args.days
-    if getattr(args, "policy", None) is not None:
-        changes["policy"] = sc.policy.model_copy(update={"name": args.policy}).model_dump()
-        changes["team"] = _team_without_own_policies(sc)
-    if not changes:
-        return sc
+def _scenarios(args) -> int:
+    """``funnel scenarios``: the shipped scenarios, each with its file, description (first
+    line), stages and reps."""
+    rows = []
+    for name in shipped_files():
+        sc, source = load_shipped(name)
+        rows.append({"name": name, "file": _shown_path(source),
+                     "description": (sc.description.strip().splitlines() or [""])[0],
+                     "stages": len(sc.stages), "reps": sc.team.reps})
+    if args.json:
+        print(json.dumps({"default": DEFAULT, "scenarios": rows}))
+        return 0
+    name_w = max([len("name"), *(len(r["name"]) for r in rows)])
+    file_w = max([len("file"), *(len(r["file"]) for r in rows)])
+    print(f"Shipped scenarios: `funnel run NAME` runs one (default {DEFAULT}); copy a file "
+          "to change it\n")
+    print(f"  {'name':{name_w}s}  {'stages':>6s}  {'reps':>4s}  {'file':{file_w}s}  description")
+    for r in rows:
+        print(f"  {r['name']:{name_w}s}  {r['stages']:>6d}  {r['reps']:>4d}  "
+              f"{r['file']:{file_w}s}  {r['description']}")
+    return 0
+
+
+def _shown_path(source: str) -> str:
+    """A file as a user would type it: relative to the working directory when under it."""
     try:
-        return vary(sc, changes)
-    except ScenarioError as exc:  # a rule that ties --seed / --days to other fields
-        raise UsageError("; ".join(f"--seed/--days: {p}" for p in exc.problems)) from None
+        return str(Path(source).relative_to(Path.cwd()))
+    except ValueError:
+        return source
 
 
-def _team_without_own_policies(sc: Scenario) -> dict:
-    """--policy applies to every rep: drop the members' own policies."""
-    team = sc.team.model_dump()
-    for member in team["members"]:
-        member["policy"] = None
-    return team
+def load_for_run(args) -> tuple[Scenario, str]:
+    """The scenario named on the command line with ``--seed``, ``--days`` and ``--policy``
+    applied, and its source for messages.
+
+    Each option makes its variant with :func:`vary` in turn, so a rule it breaks is
+    reported as ``--days: field: value ...: rule``.
+    """
+    sc, source = open_scenario(args.scenario)
+    options = [("--seed", {"seed": args.seed} if args.seed is not None else {}),
+               ("--days", {"horizon_days": args.days} if args.days is not None else {})]
+    if getattr(args, "policy", None) is not None:
+        options.append(("--policy", policy_changes(sc, args.policy)))
+    for option, changes in options:
+        if changes:
+            sc = vary(sc, changes, source=option)
+    return sc, source
 
 
 def _compare(args) -> int:
-    from sim.experiments.runner import compare, kpis_and_swings, paired_difference
-
     if len(set(args.policies)) < 2:
         raise UsageError(f"--policies: value {' '.join(args.policies)!r} is not allowed: "
                          "name at least two different policies")
     args.policy = None
-    sc = load_for_run(args)
-    variants = {
-        name: vary(sc, {"policy": sc.policy.model_copy(update={"name": name}).model_dump(),
-                        "team": _team_without_own_policies(sc)})
-        for name in dict.fromkeys(args.policies)
-    }
+    sc, _ = load_for_run(args)
+    variants = {name: vary(sc, policy_changes(sc, name), source="--policies")
+                for name in dict.fromkeys(args.policies)}
     runs = compare(variants, args.replications, metrics=kpis_and_swings, workers=args.workers)
     names = list(variants)
     rows = []
@@ -256,10 +291,7 @@ def _compare(args) -> int:
 
 
 def _forecast(args) -> int:
-    from sim.analysis import forecast as fc
-    from sim.experiments.runner import simulate
-
-    sc = load_for_run(args)
+    sc, _ = load_for_run(args)
     result = simulate(sc)
     table = fc.forecast_table(result)
     acc = fc.accuracy(result)
@@ -304,12 +336,8 @@ def _fmt(x) -> str:
 
 
 def _run(args) -> int:
-    from sim.experiments.runner import simulate
-    from sim.presentation.output import write_run
-
     out = _check_out_dir(args.out) if args.out is not None else None
-    sc = load_for_run(args)
-    source = args.scenario or DEFAULT_SCENARIO
+    sc, source = load_for_run(args)
     for warning in sc.advice():
         print(f"warning: {source}: {warning}", file=sys.stderr)
     result = simulate(sc)
@@ -333,9 +361,8 @@ def _run(args) -> int:
 def _open_report(result, out: Path | None) -> None:
     """Open the run's report in a browser; without --out it goes to a new temporary
     directory, so nothing of the user's is touched."""
-    import tempfile
-    import webbrowser
-
+    # the one import kept out of the module top: it loads matplotlib, which would slow
+    # every other command down by about a second
     from sim.presentation.report import write_report
 
     if out is None:

@@ -18,8 +18,9 @@ import ipywidgets as widgets
 from IPython.display import display
 
 from sim.experiments.runner import simulate
-from sim.scenario.files import ScenarioError, field_value, parse_path, vary
+from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
+from sim.scenario.variants import field_value, parse_path, vary
 
 
 @dataclass(frozen=True)

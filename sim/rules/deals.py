@@ -21,6 +21,10 @@ import numpy as np
 LEVELS = ("best_few", "above_funnel", "in_funnel", "orders")
 """Miller Heiman levels, in the order Miller Heiman gives a rep's time to them."""
 
+LOST_TO_NEGLECT = "lost_to_neglect"
+"""The lost reason of a deal that rotted: its chance fell because its stage's work waited
+past ``rot_days`` (see :func:`rot_factor`); the customer's own reasons are in the scenario."""
+
 TASK_LEVELS = {"prospect": "above_funnel", "verify": "above_funnel", "post_sale": "orders"}
 """The level of work that is not about a tracking opportunity: finding and verifying
 leads is Above the Funnel, post-sale hand-over is Orders. Work on a tracking opportunity

@@ -9,6 +9,7 @@ years, each the half-open interval ``[start_day, end_day)``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 import numpy as np
@@ -108,19 +109,24 @@ def period_table(start_date, period: str, first_day: float, last_day: float,
         ``2026``), ``start`` (its first day as a timestamp), ``start_day`` and
         ``end_day`` (days from ``start_date``; the period is ``[start_day, end_day)``).
     """
+    labels, edges, days = _periods(start_date, period, first_day, last_day, extra)
+    return pd.DataFrame({"period": labels, "start": edges[:-1], "start_day": days[:-1].copy(),
+                         "end_day": days[1:].copy()})
+
+
+@functools.lru_cache(maxsize=256)
+def _periods(start_date, period: str, first_day: float, last_day: float, extra: int):
+    """Labels, edge timestamps and edge day numbers of :func:`period_table` (cached: a
+    run's KPIs ask for the same calendar again and again)."""
     code = PERIOD_CODES[period]
     origin = pd.Timestamp(start_date)
     first = (origin + pd.Timedelta(days=first_day)).to_period(code)
     last = (origin + pd.Timedelta(days=last_day)).to_period(code) + extra
-    labels = pd.period_range(first, last + 1, freq=code)
-    edges = labels.to_timestamp()
+    spans = pd.period_range(first, last + 1, freq=code)
+    edges = spans.to_timestamp()
     days = ((edges - origin) / pd.Timedelta(days=1)).to_numpy(dtype=float)
-    return pd.DataFrame({
-        "period": [str(p) for p in labels[:-1]],
-        "start": edges[:-1],
-        "start_day": days[:-1],
-        "end_day": days[1:],
-    })
+    days.flags.writeable = False
+    return [str(p) for p in spans[:-1]], edges, days
 
 
 def results_periods(scenario, period: str) -> pd.DataFrame:

@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lab bench clean
+.PHONY: run test check lab bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# the quick tier for local iteration: unit and functional tests, no statistical
+# validation, lessons or long experiments (those are marked slow; `make test` runs all)
+check: $(STAMP)
+	$(PY) -m pytest -m "not slow" -q
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab lessons/

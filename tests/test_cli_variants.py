@@ -1,7 +1,7 @@
 """``--seed``, ``--days``, ``--policy`` and ``funnel compare``'s policies make their variants
 with :func:`sim.scenario.variants.vary`, one option at a time, so bad input names the
-option and the rule (``error: --days: field: value ...: rule``, exit status 2) and a
-policy given on the command line replaces the scenario's policies whole.
+option and the rule (``error: --days: field: value ...: rule``, exit status 2), and a
+policy given on the command line replaces the members' own policies and a custom order.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from test_cli import cli as run
 
 import sim.scenario.files
 from sim.presentation import cli
+from sim.scenario.files import load_scenario, to_toml
 from sim.scenario.schema import Scenario, _AtPath
+from sim.scenario.variants import vary
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,6 +40,23 @@ def test_policy_replaces_a_custom_policy_whole(capsys, tmp_path):
     status, out, err = run(capsys, "run", custom, "--policy", "fifo", "--json")
     assert (status, err) == (0, "")
     assert json.loads(out) == json.loads(run(capsys, "run", plain, "--json")[1])
+
+
+def test_policy_keeps_the_time_split_and_the_effort_cap(capsys, tmp_path):
+    # --policy names the order of work; the share of time for prospecting and the hours a
+    # rep gives one deal stay the scenario's own, as before (the roller-coaster scenario
+    # has prospecting reps and elastic closing effort, so both matter there)
+    roller = vary(load_scenario(ROOT / "scenarios" / "roller_coaster.toml"),
+                  {"horizon_days": 90, "team.members": []})
+    knobs = {"policy.prospecting_share": 0.3, "policy.effort_cap_hours": 1.0}
+    files = {name: scenario_file(tmp_path, name, to_toml(vary(roller, changes)))
+             for name, changes in {"fifo_knobs": {"policy.name": "fifo", **knobs},
+                                   "classic_knobs": {"policy.name": "classic", **knobs},
+                                   "classic": {"policy.name": "classic"}}.items()}
+    status, out, err = run(capsys, "run", files["fifo_knobs"], "--policy", "classic", "--json")
+    assert (status, err) == (0, "")
+    assert out == run(capsys, "run", files["classic_knobs"], "--json")[1]
+    assert out != run(capsys, "run", files["classic"], "--json")[1]  # the knobs matter
 
 
 def test_policy_drops_the_members_own_policies(capsys, tmp_path):
@@ -77,7 +96,7 @@ def test_options_go_through_vary_one_at_a_time(capsys, tmp_path, monkeypatch):
                          "classic", "--json")
     assert (status, err) == (0, "")
     assert calls == [("--seed", {"seed": 3}), ("--days", {"horizon_days": 20.0}),
-                     ("--policy", {"policy": {"name": "classic"}})]
+                     ("--policy", {"policy.name": "classic", "policy.order": None})]
     calls.clear()
     run(capsys, "compare", small, "--policies", "fifo", "classic", "--replications", "2",
         "--days", "20")

@@ -1,6 +1,7 @@
 """Regression: a small fixed scenario still gives the tables stored beside it.
 
-A deliberate change of behaviour regenerates them with
+So does `funnel run --json` of every shipped scenario, byte for byte. A deliberate change
+of behaviour regenerates them with
 ``.venv/bin/python tests/regression/regenerate.py``; the diff then shows what changed.
 """
 
@@ -14,7 +15,7 @@ import pytest
 HERE = Path(__file__).resolve().parent / "regression"
 sys.path.insert(0, str(HERE))
 
-from regenerate import TABLES, current  # noqa: E402
+from regenerate import RUN_JSON, SHIPPED, TABLES, current, run_json  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +46,10 @@ def test_tables_are_unchanged(now, name):
         else:
             assert got[col].fillna("").astype(str).tolist() == \
                 stored[col].fillna("").astype(str).tolist(), f"{name}.{col}"
+
+
+@pytest.mark.parametrize("scenario", SHIPPED, ids=lambda p: p.stem)
+def test_run_json_of_every_shipped_scenario_is_unchanged(scenario):
+    # byte for byte: a change here is a change of behaviour, to be named in its commit
+    assert run_json(scenario) == (RUN_JSON / f"{scenario.stem}.json").read_text(
+        encoding="utf-8")

@@ -55,6 +55,7 @@ def test_total_bookings_of_both_policies_are_reported(runs, capsys):
     assert d["mean_a"] > 0 and d["mean_b"] > 0
 
 
+@pytest.mark.slow
 def test_team_averages_out_what_each_rep_swings(runs):
     """Independent reps' swings partly cancel: the team's quarterly CV is below the
     average rep's, for both policies."""

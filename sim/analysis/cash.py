@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.rules.calendar import in_period, results_periods, to_date
+from sim.rules.calendar import PERIOD_CODES, in_period, results_periods, to_date
 
 AGEING_BUCKETS = [(0, 30, "0-30"), (31, 60, "31-60"), (61, 90, "61-90"), (91, np.inf, "90+")]
 """Receivables ageing buckets: days since the invoice was raised (whole days)."""
@@ -141,8 +141,7 @@ def contract_statistics(result, by: str = "kind", period: str = "quarter") -> pd
     c = result.contracts
     c = c[in_period(c["signed_day"], result.scenario.horizon_days)]
     if by == "period":
-        code = {"month": "M", "quarter": "Q"}[period]
-        key = c["signed_date"].dt.to_period(code).astype(str).rename("period")
+        key = c["signed_date"].dt.to_period(PERIOD_CODES[period]).astype(str).rename("period")
     elif by in ("kind", "status", "owner", "channel"):
         key = c[by]
     else:

@@ -201,7 +201,7 @@ def describe_events() -> str:
     for kind, cls in EVENT_KINDS.items():
         own = [f"`{f}`: {_field_doc(cls, f)}" for f in cls._fields if f not in COMMON_FIELDS]
         doc = " ".join(inspect.cleandoc(cls.__doc__).split())
-        rows.append(f"| `{kind}` | {doc} | {'; '.join(own) or '—'} |")
+        rows.append(f"| `{kind}` | {doc} | {'; '.join(own) or '—'} |".replace("``", "`"))
     return "\n".join(rows) + "\n"
 
 

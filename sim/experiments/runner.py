@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.analysis.result import RunResult
 from sim.analysis.statistics import mean_ci
+from sim.analysis.volatility import roller_coaster_summary
 from sim.engine.policies import PolicyKey
 from sim.engine.processes import Engine
 from sim.scenario.schema import Scenario
@@ -46,8 +47,6 @@ def kpis_of(result: RunResult) -> dict:
 
 def kpis_and_swings(result: RunResult) -> dict:
     """KPIs plus the roller-coaster figures (see :mod:`sim.analysis.volatility`)."""
-    from sim.analysis.volatility import roller_coaster_summary
-
     return result.kpis() | roller_coaster_summary(result)
 
 

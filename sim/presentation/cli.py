@@ -30,6 +30,7 @@ from pathlib import Path
 from sim.analysis import forecast as fc
 from sim.experiments.runner import compare, kpis_and_swings, paired_difference, simulate
 from sim.presentation.output import write_run
+from sim.presentation.report import write_report
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
 from sim.scenario.schema import POLICY_NAMES, Scenario
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="open the report in a web browser (in a new temporary directory "
                           "unless --out is given)")
     run.add_argument("--policy", choices=RUN_POLICIES,
-                     help="give every rep this policy, replacing the scenario's policies "
+                     help="give every rep this policy, replacing the members' own policies "
                           "(default: the scenario's own)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
 
@@ -98,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     fc_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
     fc_.add_argument("--days", type=_days, help="override the results period (days)")
     fc_.add_argument("--policy", choices=RUN_POLICIES,
-                     help="give every rep this policy, replacing the scenario's policies")
+                     help="give every rep this policy, replacing the members' own policies")
     fc_.add_argument("--json", action="store_true", help="print the forecast as JSON")
 
     lst = sub.add_parser("scenarios", help="list the shipped scenarios (funnel run NAME "
@@ -361,10 +362,6 @@ def _run(args) -> int:
 def _open_report(result, out: Path | None) -> None:
     """Open the run's report in a browser; without --out it goes to a new temporary
     directory, so nothing of the user's is touched."""
-    # the one import kept out of the module top: it loads matplotlib, which would slow
-    # every other command down by about a second
-    from sim.presentation.report import write_report
-
     if out is None:
         out = Path(tempfile.mkdtemp(prefix="funnel-report-"))
         page = write_report(result, out / "report.html")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim.presentation.report import build_report
 from sim.scenario.files import to_toml
 
 
@@ -30,8 +31,6 @@ def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
     names = [f"{name}.csv" for name in tables] + ["scenario.toml"]
     page = None
     if report:
-        from sim.presentation.report import build_report
-
         page = build_report(result)  # before anything is written: a failure writes nothing
         names.append("report.html")
     clashes = [n for n in names if (out / n).exists()]

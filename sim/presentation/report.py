@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.analysis import cash, diagnostics, forecast, views
 from sim.presentation import plots
+from sim.rules.calendar import last_date
 from sim.scenario.files import to_toml
 
 CSS = """
@@ -333,7 +334,7 @@ def build_report(result) -> str:
     """The report of one run as a self-contained HTML document."""
     sc = result.scenario
     k = result.kpis()
-    end = pd.Timestamp(sc.start_date) + pd.Timedelta(days=sc.horizon_days - 1)
+    end = last_date(sc)
     parts = {
         "kpis": _kpis(result, k),
         "view": _view(result),

@@ -41,6 +41,13 @@ def in_period(day, horizon: float):
     return (day >= 0) & (day < horizon)
 
 
+def last_date(scenario) -> dt.date:
+    """The last calendar day of the results period (``horizon_days`` from ``start_date``,
+    a part day counting as a day)."""
+    days = max(math.ceil(scenario.horizon_days) - 1, 0)
+    return scenario.start_date + dt.timedelta(days=days)
+
+
 def month_index(first_date: dt.date, days: np.ndarray) -> np.ndarray:
     """Calendar month (0 = January) of ``days`` counted from ``first_date``."""
     origin = np.datetime64(first_date, "D")

@@ -53,9 +53,8 @@ class BestFewRule:
     def of(cls, scenario) -> BestFewRule:
         """The rule a scenario sets: its ``best_few`` table and the normal cycle at the
         team's hours per day."""
-        cycle = sum(typical_stage_days(scenario.stages, scenario.team.hours_per_day))
         return cls(scenario.best_few.min_win_rate,
-                   scenario.best_few.close_within_cycle_share * cycle)
+                   scenario.best_few.close_within_cycle_share * scenario.typical_cycle_days)
 
     def holds(self, stage_win_rate, days_to_close):
         """Whether a deal is Best Few (numbers or numpy arrays)."""

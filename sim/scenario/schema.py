@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.rules.deals import LEVELS
+from sim.rules.deals import LEVELS, typical_stage_days
 from sim.scenario.distributions import Distribution, Gamma, Lognormal
 
 POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
@@ -586,9 +586,8 @@ class Scenario(_Frozen):
     @property
     def typical_cycle_days(self) -> float:
         """The normal sales cycle: each stage's mean work (at the team's hours per day)
-        plus its mean decision time, summed."""
-        hpd = self.team.hours_per_day
-        return sum(s.mean_work_hours / hpd + s.decision_days.mean for s in self.stages)
+        plus its mean decision time, summed (:func:`sim.rules.deals.typical_stage_days`)."""
+        return sum(typical_stage_days(self.stages, self.team.hours_per_day))
 
     @property
     def win_rates(self) -> list[float]:

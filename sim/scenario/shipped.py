@@ -80,7 +80,7 @@ def open_scenario(name_or_path: str | None) -> tuple[Scenario, str]:
     ----------
     name_or_path : str or None
         A scenario file; or, when no such file exists, the name of a shipped scenario
-        (a bare name, without a folder); ``None`` for the default, ``baseline``.
+        (a bare name, without a folder); ``None`` or empty for the default, ``baseline``.
 
     Raises
     ------
@@ -88,7 +88,7 @@ def open_scenario(name_or_path: str | None) -> tuple[Scenario, str]:
         If the file is missing (and no shipped scenario has the name), unreadable, or
         breaks a rule.
     """
-    if name_or_path is None:
+    if not name_or_path:
         return load_shipped(DEFAULT)
     path = Path(name_or_path)
     if path.exists() or path.name != name_or_path:

@@ -110,9 +110,10 @@ def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario
 def policy_changes(scenario: Scenario, name: str) -> dict:
     """The changes to :func:`vary` that make every rep of ``scenario`` use policy ``name``.
 
-    The team's policy is replaced whole by the named one with its defaults (a custom
-    ``order``, a ``prospecting_share`` or an ``effort_cap_hours`` goes with the old
-    one), and the members' own policies are dropped.
+    The team's policy takes the name; a custom ``order`` goes (it belongs to ``custom``),
+    while the policy's time split (``prospecting_share``) and effort cap
+    (``effort_cap_hours``) stay, as they did before; the members' own policies are
+    dropped.
 
     Examples
     --------
@@ -122,7 +123,7 @@ def policy_changes(scenario: Scenario, name: str) -> dict:
     >>> vary(sc, policy_changes(sc, "fifo")).policy.order is None
     True
     """
-    changes: dict = {"policy": {"name": name}}
+    changes: dict = {"policy.name": name, "policy.order": None}
     for i, member in enumerate(scenario.team.members):
         if member.policy is not None:
             changes[f"team.members[{i}].policy"] = None

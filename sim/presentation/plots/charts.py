@@ -48,7 +48,7 @@ from sim.presentation.plots.style import (
     time_axis,
     wrap_title,
 )
-from sim.rules.calendar import to_date
+from sim.rules.calendar import last_date, to_date
 
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -163,17 +163,13 @@ def funnel_data(result, day: float | None = None) -> pd.DataFrame:
     return funnel_view(result, on=day)[["stage_index", "stage", "count", "amount"]]
 
 
-def _end_date(sc) -> str:
-    end = to_date(sc.start_date, sc.horizon_days - 1)
-    return f"{end.day} {end:%b %Y}"
-
-
 def funnel_chart(result, on=None, measure: str = "both") -> Figure:
     """:func:`plot_funnel` of :func:`funnel_data` on ``on`` (a date such as "2026-06-30", or
     days from ``start_date``; the end of the run by default)."""
     sc = result.scenario
     day = None if on is None else as_of_day(result, on)
-    when = (f"on {_end_date(sc)} (end of the run)" if day is None else
+    end = last_date(sc)
+    when = (f"on {end.day} {end:%b %Y} (end of the run)" if day is None else
             f"on {to_date(sc.start_date, day):%d %b %Y}")
     return plot_funnel(funnel_data(result, day), measure=measure, currency=sc.currency,
                        as_of=when)

@@ -1,0 +1,134 @@
+"""The package's shape: layers that import only downward, one home for each rule, typed
+records, and a documented list of events that is the code's own."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from sim import load_scenario, simulate
+from sim.engine.events import (
+    EVENT_KINDS,
+    LeadRecord,
+    OpportunityRecord,
+    WorkRecord,
+    describe_events,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "sim"
+LAYERS = ["rules", "scenario", "engine", "analysis", "experiments", "presentation"]
+"""Bottom to top: a module may import its own layer and the layers below it."""
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _layer(module: str) -> int | None:
+    """The layer of a module name like ``sim.analysis.views`` (None for ``sim`` itself)."""
+    parts = module.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def _imports(path: Path):
+    """(imported module, line, inside a function?) for every import of the package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    functions = [n for n in ast.walk(tree)
+                 if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+    nested = {id(n) for f in functions for n in ast.walk(f) if n is not f}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module] if node.module != "sim" else [
+                f"sim.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        for name in names:
+            if name == "sim" or name.startswith("sim."):
+                yield name, node.lineno, id(node) in nested
+
+
+def test_every_module_sits_in_a_layer():
+    assert {p.relative_to(PACKAGE).parts[0] for p in MODULES if p.parent != PACKAGE} \
+        == set(LAYERS)
+    assert [p.name for p in MODULES if p.parent == PACKAGE] == ["__init__.py"]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_imports_run_downward_and_none_hides_in_a_function(path):
+    here = _module_name(path)
+    mine = _layer(here)
+    for name, line, in_function in _imports(path):
+        assert not in_function, f"{here}:{line} imports {name} inside a function"
+        theirs = _layer(name)
+        if mine is None:  # the package's front door may show anything but presentation
+            assert theirs is not None and LAYERS[theirs] != "presentation", (here, name)
+            continue
+        assert theirs is not None and theirs <= mine, (
+            f"{here}:{line} ({LAYERS[mine]}) imports {name} from a layer above it")
+
+
+# -- one home for each rule -----------------------------------------------------------------
+RULE_TEXT = {
+    # the Best Few window is made of these; only the rule and the schema may name them
+    r"close_within_cycle_share": {"sim/rules/deals.py", "sim/scenario/schema.py"},
+    # the normal cycle: a scenario property that calls the rule, used by the Best Few rule
+    r"typical_cycle_days": {"sim/scenario/schema.py", "sim/rules/deals.py"},
+    # day <-> date conversion and calendar periods live in the calendar
+    r"to_timedelta|Timedelta\(days": {"sim/rules/calendar.py"},
+    r"date_range|period_range": {"sim/rules/calendar.py"},
+    # the rot factor's formula
+    r"exp\(-.*rot": {"sim/rules/deals.py"},
+    # a rep's hours: only the rule reads a member's own hours
+    r"members\[.*\]\.hours_per_day": {"sim/rules/reps.py"},
+}
+
+
+@pytest.mark.parametrize("pattern", list(RULE_TEXT))
+def test_each_rule_is_written_once(pattern):
+    found = {str(p.relative_to(ROOT)) for p in MODULES
+             if re.search(pattern, p.read_text(encoding="utf-8"))}
+    assert found <= RULE_TEXT[pattern], f"{pattern!r} is written outside its home: {found}"
+
+
+# -- typed records ----------------------------------------------------------------------------
+def test_every_record_the_engine_keeps_has_its_types_fields():
+    # a run with every kind of event: prospecting, elastic effort, post-sale work, losses
+    result = simulate(load_scenario(ROOT / "scenarios" / "roller_coaster.toml"), 0)
+    rec = result.records
+    for kind, rows in rec.events.items():
+        assert rows or kind == "lead_expired", f"no {kind} events in the run"
+        width = len(EVENT_KINDS[kind]._fields)
+        assert all(len(r) == width for r in rows), kind
+    assert sum(len(r) for r in rec.events.values()) == len(rec.sequence)
+    for rows, record in ((rec.leads, LeadRecord), (rec.opportunities, OpportunityRecord),
+                         (rec.rep_time, WorkRecord)):
+        assert rows and all(len(r) == len(record._fields) for r in rows), record.__name__
+    # the events table has one column per named field, and no overloaded ones
+    events = result.events
+    assert "value" not in events and "note" not in events
+    won = events[events["event"] == "won"]
+    assert won["amount"].notna().all() and events.loc[events["event"] != "won",
+                                                       "amount"].isna().all()
+
+
+def test_the_documented_events_are_the_codes_own():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    section = re.search(r"<!-- BEGIN EVENTS[^>]*-->\n(.*)<!-- END EVENTS -->", text, re.S)
+    assert section, "docs/architecture.md lost its events section"
+    assert section.group(1) == describe_events(), (
+        "docs/architecture.md's events are out of date; paste in the output of "
+        "`.venv/bin/python -c 'from sim.engine.events import describe_events; "
+        "print(describe_events(), end=\"\")'`")
+    for kind in EVENT_KINDS:
+        assert f"`{kind}`" in section.group(1)

@@ -4,12 +4,16 @@ records, and a documented list of events that is the code's own."""
 from __future__ import annotations
 
 import ast
+import io
+import pickle
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from sim import load_scenario, simulate
+from sim import load_scenario, simulate, vary
+from sim.analysis.result import RunResult
 from sim.engine.events import (
     EVENT_KINDS,
     LeadRecord,
@@ -132,3 +136,33 @@ def test_the_documented_events_are_the_codes_own():
         "print(describe_events(), end=\"\")'`")
     for kind in EVENT_KINDS:
         assert f"`{kind}`" in section.group(1)
+
+
+# -- a result is plain data -------------------------------------------------------------------
+class _Inventory(pickle.Unpickler):
+    """Unpickles while noting every class the pickle names."""
+
+    def __init__(self, data: bytes):
+        super().__init__(io.BytesIO(data))
+        self.modules: set[str] = set()
+
+    def find_class(self, module, name):
+        self.modules.add(module)
+        return super().find_class(module, name)
+
+
+def test_a_result_is_plain_data_and_its_tables_rebuild_from_its_records():
+    sc = vary(load_scenario(ROOT / "scenarios" / "baseline.toml"), {"horizon_days": 120})
+    result = simulate(sc, 1)
+    inventory = _Inventory(pickle.dumps(result))
+    copy = inventory.load()
+    # no random-number generators, streams, lead traits or SimPy objects travel with it
+    assert not {m for m in inventory.modules
+                if m.startswith(("numpy.random", "simpy", "sim.engine.leadgen",
+                                 "sim.engine.streams", "sim.engine.processes"))}
+    assert {"leads", "opportunities", "events"}.isdisjoint(copy.__dict__)  # built on use
+    rebuilt = RunResult(copy.scenario, copy.replication, copy.records, copy.rep_names)
+    for name, table in result.tables().items():
+        pd.testing.assert_frame_equal(rebuilt.tables()[name], table, check_exact=True,
+                                      obj=name)
+    assert rebuilt.kpis() == pytest.approx(result.kpis(), nan_ok=True)

@@ -226,10 +226,6 @@ def _evaluate(pipe: _Pipeline, t, a, b, band: float) -> dict[str, np.ndarray]:
     }
 
 
-def _dates(scenario, days) -> pd.Series:
-    return to_date(scenario.start_date, pd.Series(np.asarray(days, dtype=float)))
-
-
 # -- public functions ----------------------------------------------------------------------
 def snapshots(result, band: float = 0.8) -> pd.DataFrame:
     """The manager's weekly forecast of the current period and the next one.
@@ -272,7 +268,7 @@ def snapshots(result, band: float = 0.8) -> pd.DataFrame:
     b = cal["end_day"].to_numpy()[idx]
     figures = _evaluate(pipe, tt, a, b, band)
     frame = pd.DataFrame({
-        "day": tt, "date": _dates(sc, tt), "periods_ahead": ahead,
+        "day": tt, "date": to_date(sc.start_date, pd.Series(tt)), "periods_ahead": ahead,
         "period": cal["period"].to_numpy()[idx], "period_start_day": a, "period_end_day": b,
         **figures,
     })
@@ -316,7 +312,8 @@ def forecast_deals(result, on: float) -> pd.DataFrame:
             "amount": pipe.amount[rows], "stage_index": pipe.stage[rows],
             "stage": [sc.stages[s].name for s in pipe.stage[rows]],
             "expected_close_day": pipe.expected[rows],
-            "expected_close": _dates(sc, pipe.expected[rows]).dt.normalize(),
+            "expected_close": to_date(sc.start_date,
+                                      pd.Series(pipe.expected[rows])).dt.normalize(),
             "assumed_win_rate": pipe.p[rows], "weighted": pipe.amount[rows] * pipe.p[rows],
             "period": cal["period"].iloc[k + ahead], "periods_ahead": ahead,
             "category": category[rows].astype(object),
@@ -354,7 +351,7 @@ def slipped_deals(result, on: float | None = None) -> pd.DataFrame:
         "amount": pipe.amount[rows], "stage_index": pipe.stage[rows],
         "stage": [sc.stages[s].name for s in pipe.stage[rows]],
         "entered_day": pipe.entered[rows], "expected_close_day": pipe.expected[rows],
-        "expected_close": _dates(sc, pipe.expected[rows]).dt.normalize(),
+        "expected_close": to_date(sc.start_date, pd.Series(pipe.expected[rows])).dt.normalize(),
         "days_overdue": on - pipe.expected[rows],
     })
     return out.sort_values("days_overdue", ascending=False, kind="stable").reset_index(
@@ -384,7 +381,8 @@ def slippage(result) -> pd.DataFrame:
         share = np.where(n_tracking > 0, n_slipped / n_tracking, np.nan)
         amount_share = np.where(amount_tracking > 0, amount_slipped / amount_tracking, np.nan)
     return pd.DataFrame({
-        "day": t, "date": _dates(sc, t), "n_tracking": n_tracking.astype(int),
+        "day": t, "date": to_date(sc.start_date, pd.Series(t)),
+        "n_tracking": n_tracking.astype(int),
         "n_slipped": n_slipped.astype(int), "slipped_share": share,
         "tracking_amount": amount_tracking, "slipped_amount": amount_slipped,
         "slipped_amount_share": amount_share,

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.activity import last_effort_day
-from sim.rules.calendar import PERIOD_CODES, parse_instant, to_date
+from sim.rules.calendar import PERIOD_CODES, day_of_run, to_date
 from sim.rules.deals import BestFewRule, last_activity_day, stage_row_at
 
 STATUSES = ("tracking", "won", "lost")
@@ -91,15 +91,7 @@ def as_of_day(result, on=None) -> float:
         message names the value and the allowed range (see
         :func:`sim.rules.calendar.parse_instant`, the one date parser).
     """
-    sc = result.scenario
-    if on is None:
-        return float(sc.horizon_days)
-    return parse_instant(on, sc.start_date, -float(sc.warmup_days), float(sc.horizon_days))
-
-
-def _dates(result, days) -> pd.DatetimeIndex:
-    """Calendar timestamps of day numbers (days from ``start_date``)."""
-    return to_date(result.scenario.start_date, np.asarray(days, dtype=float))
+    return day_of_run(result.scenario, on)
 
 
 # -- the list ---------------------------------------------------------------------------
@@ -196,8 +188,8 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     data = {"opportunity_id": oid}
     data |= {c: opps[c].to_numpy()[listed] for c in _STATIC if c in opps}
     data |= {
-        "created": _dates(result, created_day),
-        "expected_close": _dates(result, expected).normalize(),
+        "created": to_date(sc.start_date, created_day),
+        "expected_close": to_date(sc.start_date, expected).normalize(),
         "stage": names[stage],
         "status": status,
         "lost_reason": np.where(status == "lost", col("lost_reason", object), ""),
@@ -409,7 +401,8 @@ def cohort_funnel(result, period: str = "quarter", include_warmup: bool = False)
     opps = result.opportunities
     if not include_warmup:
         opps = opps[opps["created_day"] >= 0]
-    cohort = _dates(result, opps["created_day"]).to_period(COHORT_PERIODS[period])
+    created = to_date(sc.start_date, opps["created_day"].to_numpy(dtype=float))
+    cohort = created.to_period(COHORT_PERIODS[period])
     cohort = pd.Series(cohort.astype(str).to_numpy(dtype=object),
                        index=opps["opportunity_id"].to_numpy())
     cohorts = sorted(cohort.unique())

@@ -104,6 +104,16 @@ def parse_instant(on, start_date, first_day: float, last_day: float) -> float:
     return float(day)
 
 
+def day_of_run(scenario, on=None) -> float:
+    """The instant ``on`` of a run as days from ``start_date`` (see :func:`parse_instant`),
+    anywhere from the start of the warm-up to the end of the results period; None means
+    the end of the results period."""
+    if on is None:
+        return float(scenario.horizon_days)
+    return parse_instant(on, scenario.start_date, -float(scenario.warmup_days),
+                         float(scenario.horizon_days))
+
+
 def period_table(start_date, period: str, first_day: float, last_day: float,
                  extra: int = 0) -> pd.DataFrame:
     """The calendar periods from the one holding ``first_day`` to the one holding

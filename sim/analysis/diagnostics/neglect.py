@@ -11,16 +11,7 @@ import pandas as pd
 from sim.analysis.activity import last_effort_day
 from sim.analysis.diagnostics._shared import NEGLECT, TEAM, _ratio, _stage_left_day
 from sim.rules import deals
-from sim.rules.calendar import in_period, parse_instant
-
-
-def _review_day(result, on) -> float:
-    """The review day ``on`` (a date or a day number, checked to lie in the run, warm-up
-    included) as days from ``start_date``; None = the end of the results period."""
-    sc = result.scenario
-    if on is None:
-        return float(sc.horizon_days)
-    return parse_instant(on, sc.start_date, -sc.warmup_days, sc.horizon_days)
+from sim.rules.calendar import day_of_run, in_period
 
 
 def _open_stages(result, on: float) -> pd.DataFrame:
@@ -78,7 +69,7 @@ def rotting_deals(result, on=None) -> pd.DataFrame:
         ``"customer"``: the work is done, the customer decides) and
         ``days_past_expected_close``.
     """
-    return _rotting(_open_stages(result, _review_day(result, on)))
+    return _rotting(_open_stages(result, day_of_run(result.scenario, on)))
 
 
 def _rotting(open_: pd.DataFrame) -> pd.DataFrame:
@@ -107,7 +98,7 @@ def typical_stage_days(result, on=None, min_decisions: int = 5) -> np.ndarray:
         Days, one per stage.
     """
     sc = result.scenario
-    day = _review_day(result, on)
+    day = day_of_run(result.scenario, on)
     hist = result.stage_history
     done = hist[(hist["outcome"] != "open") & (hist["decided_day"] <= day)]
     med = (done["decided_day"] - done["entered_day"]).groupby(done["stage_index"]).agg(
@@ -142,7 +133,7 @@ def stuck_deals(result, on=None, factor: float = 2.0,
         The columns of :func:`rotting_deals` plus ``typical_days`` and ``times_typical``
         (days in stage / typical), most stuck first.
     """
-    day = _review_day(result, on)
+    day = day_of_run(result.scenario, on)
     typical = (np.asarray(typical_days, dtype=float) if typical_days is not None
                else typical_stage_days(result, day))
     return _stuck(_open_stages(result, day), typical, factor)
@@ -174,7 +165,7 @@ def neglect_summary(result, on=None, factor: float = 2.0) -> pd.DataFrame:
         ``stuck_amount``, ``lost``, ``lost_to_neglect``, ``lost_to_neglect_amount`` and
         ``neglect_share_of_losses``.
     """
-    day = _review_day(result, on)
+    day = day_of_run(result.scenario, on)
     reps = [*result.rep_names, TEAM]
     open_ = _open_stages(result, day)
     rot = _rotting(open_)

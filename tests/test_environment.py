@@ -3,9 +3,10 @@
 The rule: environment.yml installs ``python`` as pinned by ``requires-python``, every
 package of ``[project].dependencies`` and of the ``dev`` extra with the same version
 specifiers (under its conda-forge name, see ``PYPI_TO_CONDA``), ``pip``, and the project
-itself with ``pip: [-e .]``; nothing else. Other extras (``dask``) are optional: they
-must not be installed, and each of their packages is named in a comment so conda users
-can find it.
+itself with ``pip: [-e .]``; a package conda-forge lacks (``PIP_ONLY``) goes in that
+``pip:`` section instead, with the same specifiers; nothing else. Other extras (``dask``)
+are optional: they must not be installed, and each of their packages is named in a
+comment so conda users can find it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ ENVIRONMENT = ROOT / "environment.yml"
 PYPI_TO_CONDA = {
     "matplotlib": "matplotlib-base",  # conda-forge's "matplotlib" adds a Qt GUI
 }
+PIP_ONLY = frozenset({
+    "paperang-p2-fonts-cjk",  # the CJK font of the figures: on PyPI only
+})
+"""PyPI packages conda-forge lacks: environment.yml installs them in its ``pip:`` section."""
 MIRRORED_EXTRAS = ("dev",)
 ENV_ONLY = ("python", "pip")  # python is checked against requires-python
 
@@ -109,6 +114,18 @@ def _differences(pyproject: dict, env: dict) -> list[str]:
     actual.pop("pip", None)
     if not pip_section or "-e ." not in pip_section:
         problems.append("environment.yml does not pip-install the project (`pip: [-e .]`)")
+    for name in sorted(PIP_ONLY & actual.keys()):
+        problems.append(f"{name}: conda-forge lacks it; install it in the `pip:` section")
+    for item in pip_section or []:
+        if item == "-e .":
+            continue
+        name, spec = _requirement(str(item))
+        if name not in PIP_ONLY:
+            problems.append(f"{name}: in the `pip:` section, but conda-forge has it (or add "
+                            "it to PIP_ONLY in tests/test_environment.py if it does not)")
+        if name in actual:
+            problems.append(f"environment.yml lists {name} twice")
+        actual[name] = spec
 
     for name in sorted(expected.keys() - actual.keys()):
         problems.append(f"{name}: in pyproject.toml, missing from environment.yml")
@@ -166,6 +183,13 @@ def _replace(items, old, new):
     items[items.index(old)] = new
 
 
+def _pip(env):
+    return next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+
+
+FONT = "paperang-p2-fonts-cjk>=0.1"
+
+
 MUTATIONS = {
     "env loses a package": lambda p, e: _env_deps(e).remove("numpy>=1.26"),
     "env gains a package": lambda p, e: _env_deps(e).insert(1, "scipy>=1.11"),
@@ -177,6 +201,16 @@ MUTATIONS = {
     "env python pin changes": lambda p, e: _replace(_env_deps(e), "python>=3.11",
                                                     "python>=3.12"),
     "env loses the pip section": lambda p, e: _env_deps(e).pop(),
+    "env loses the pip-only package": lambda p, e: _pip(e).remove(FONT),
+    "env changes the pip-only package's version": lambda p, e: _replace(
+        _pip(e), FONT, "paperang-p2-fonts-cjk>=0.2"),
+    "env asks conda for the pip-only package": lambda p, e: (
+        _pip(e).remove(FONT), _env_deps(e).insert(1, FONT)),
+    "env pip-installs a conda package": lambda p, e: (
+        _env_deps(e).remove("numpy>=1.26"), _pip(e).insert(0, "numpy>=1.26")),
+    "env lists the pip-only package twice": lambda p, e: _env_deps(e).insert(1, FONT),
+    "pyproject loses the font package": lambda p, e: p["project"]["dependencies"].remove(
+        FONT),
     "pyproject gains a package": lambda p, e: p["project"]["dependencies"].append("scipy>=1.11"),
     "pyproject loses a package": lambda p, e: p["project"]["dependencies"].remove("tqdm>=4.66"),
     "pyproject changes a version": lambda p, e: _replace(

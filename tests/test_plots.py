@@ -2,8 +2,10 @@
 
 Each figure is rendered once to PNG bytes (rendering is the slow part) and checked for
 a valid, decodable, non-blank image of the slide size; its bars are counted as the
-Rectangle patches of its axes. The Chinese tests pass with and without a CJK font
-installed: without one, exactly one FontWarning is expected.
+Rectangle patches of its axes. Chinese labels are drawn with the CJK font that comes with
+a dependency of the project, whether or not the system has one (tests/test_fonts.py proves
+it in a process that sees no system font); the case of no CJK font at all is made by a
+search that finds nothing, and gives exactly one FontWarning.
 """
 
 from __future__ import annotations
@@ -265,16 +267,10 @@ def test_a_quiet_run_with_no_deals_still_draws():
 
 
 def test_chinese_scenario_renders(zh_run, fresh_fonts):
-    font = plots.setup_fonts()
+    assert plots.setup_fonts() == fonts.packaged_cjk_font() is not None
     assert [s.name for s in zh_run.scenario.stages] == ZH_STAGES
-    if font is None:
-        with pytest.warns(plots.FontWarning) as record:
-            fig = plots.funnel_chart(zh_run)
-            data = plots.to_png_bytes(fig)
-        assert len(record) == 1
-    else:
-        fig = plots.funnel_chart(zh_run)  # warnings are errors: no missing glyph either
-        data = plots.to_png_bytes(fig)
+    fig = plots.funnel_chart(zh_run)  # warnings are errors: no FontWarning, no missing glyph
+    data = plots.to_png_bytes(fig)
     assert len(bars(fig)) == 2 * len(ZH_STAGES)
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ZH_STAGES
     assert_png(data)
@@ -282,8 +278,7 @@ def test_chinese_scenario_renders(zh_run, fresh_fonts):
 
 def test_chinese_glyphs_come_from_the_cjk_font(fresh_fonts):
     font = plots.setup_fonts()
-    if font is None:
-        pytest.skip("no CJK font installed (e.g. apt-get install fonts-wqy-zenhei)")
+    assert font == fonts.packaged_cjk_font() is not None  # the packaged font comes first
     # matplotlib falls back glyph by glyph along font.family: the first font there that
     # has the glyph draws it; for Chinese text that must be the CJK font
     families = matplotlib.rcParams["font.family"]
@@ -298,12 +293,13 @@ def test_chinese_glyphs_come_from_the_cjk_font(fresh_fonts):
     assert matplotlib.rcParams["font.family"] == families
 
 
-def test_a_font_installed_after_matplotlibs_cache_is_found(monkeypatch, fresh_fonts):
-    if fonts.find_cjk_font() is None:
-        pytest.skip("no CJK font installed")
+def test_a_system_font_installed_after_matplotlibs_cache_is_found(monkeypatch, fresh_fonts):
+    # the fallback when the packaged font cannot be loaded
+    if fonts.system_cjk_font() is None:
+        pytest.skip("no CJK font installed on the system")
     stale = [f for f in font_manager.fontManager.ttflist if not fonts._is_cjk_name(f.name)]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)
-    assert fonts.find_cjk_font() is not None  # rescanned the system's font files
+    assert fonts.system_cjk_font() is not None  # rescanned the system's font files
 
 
 def test_without_a_cjk_font_one_warning_and_no_glyph_warnings(monkeypatch, fresh_fonts):
@@ -317,6 +313,7 @@ def test_without_a_cjk_font_one_warning_and_no_glyph_warnings(monkeypatch, fresh
         assert len(bars(second)) == 0  # built, not drawn: the warning comes at build
     assert len(record) == 1  # one FontWarning; matplotlib's per-glyph ones are silenced
     message = str(record[0].message)
+    assert fonts.CJK_FONT_PYPI in message  # first, reinstall the package that has the font
     assert "fonts-noto-cjk" in message and "fonts-wqy-zenhei" in message
     assert record[0].filename == __file__  # points at the caller, not into sim/presentation/plots/
     assert_png(data)
@@ -355,8 +352,7 @@ def test_missing_glyphs_are_quiet_only_while_our_figures_draw(monkeypatch, fresh
 
 
 def test_glyph_warnings_are_left_alone_when_a_cjk_font_is_there(fresh_fonts):
-    if plots.setup_fonts() is None:
-        pytest.skip("no CJK font installed")
+    assert plots.setup_fonts() is not None
     fig = plots.plot_funnel(made_up_funnel(ZH_STAGES))
     assert not FONTS.lacks_font(ZH_STAGES)
     assert _glyph_warnings(fig) == []  # the font has the glyphs, nothing to hide

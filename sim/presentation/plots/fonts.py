@@ -1,16 +1,29 @@
-"""Fonts for Chinese (or any CJK) stage names, and the one warning when there is none.
+"""Fonts for Chinese, Japanese or Korean stage names, and the one warning when there is none.
 
-Stage names may be Chinese, Japanese or Korean text. :data:`FONTS` finds an installed
-CJK font once per process and adds it to matplotlib's font fallback list. When labels
-contain CJK characters and no CJK font is installed, one :class:`FontWarning` per
-process says what to install, instead of one matplotlib warning per missing glyph:
-those are kept out of sight while our figures draw (:func:`missing_glyphs_quiet`),
-and only then, so nobody else's warnings are filtered.
+Stage names may be CJK text. The project depends on :data:`CJK_FONT_PYPI`, a package
+from PyPI that carries WenQuanYi Micro Hei (Chinese, Japanese kana, Korean Hangul), so
+CJK labels render on any machine (Linux, Windows, macOS) with no system font, no apt
+step and no download at run time. :data:`FONTS` registers that file with matplotlib
+once per process and adds its family to matplotlib's font fallback list.
+
+Which font: the packaged one first, on every machine, so a figure looks the same on a
+trainer's laptop, a learner's and CI's, and no system font folder is scanned. An
+installed system CJK font is looked for only when the packaged one cannot be loaded
+(the package is missing, e.g. after ``pip install --no-deps``, or its file is
+unreadable). Who prefers another font puts it in ``rcParams["font.family"]`` before
+ours: matplotlib falls back glyph by glyph along that list, so the first font there
+that has a glyph draws it.
+
+When labels contain CJK characters and no CJK font at all can be loaded, one
+:class:`FontWarning` per process says what to install, instead of one matplotlib
+warning per missing glyph: those are kept out of sight while our figures draw
+(:func:`missing_glyphs_quiet`), and only then, so nobody else's warnings are filtered.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib.resources
 import logging
 import re
 import sys
@@ -22,8 +35,16 @@ from pathlib import Path
 import matplotlib
 from matplotlib import font_manager
 
+CJK_FONT_PYPI = "paperang-p2-fonts-cjk"
+"""The PyPI package, a dependency of the project, whose font our figures use: WenQuanYi
+Micro Hei (Apache-2.0; a 2.3 MB wheel), with the Chinese, Japanese and Korean glyphs."""
+_FONT_MODULE = "paperang_p2_fonts_cjk"
+_FONT_FILE = ("fonts", "wqy-microhei.ttc")
+"""The importable module of :data:`CJK_FONT_PYPI`, and its font file inside it."""
+
 CJK_FONT_PACKAGES = ("fonts-noto-cjk", "fonts-wqy-zenhei")
-"""Debian/Ubuntu packages with a CJK font, either of which is enough."""
+"""Debian/Ubuntu packages with a CJK font, either of which is enough when the packaged
+font cannot be loaded."""
 
 _CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans CJK KR",
@@ -52,7 +73,8 @@ outside it."""
 
 
 class FontWarning(UserWarning):
-    """Labels have CJK characters (e.g. Chinese stage names) but no CJK font is installed."""
+    """Labels have CJK characters (e.g. Chinese stage names) but no CJK font could be
+    loaded: neither the packaged one nor an installed one."""
 
 
 def has_cjk(*texts: str) -> bool:
@@ -66,13 +88,45 @@ def _is_cjk_name(name: str) -> bool:
 
 
 def _installed_cjk_families() -> list[str]:
-    names = {f.name for f in font_manager.fontManager.ttflist}
+    """The CJK families of the system in matplotlib's font list, most preferred first
+    (the packaged font's file is not the system's)."""
+    ours = packaged_font_file()
+    names = {f.name for f in font_manager.fontManager.ttflist
+             if ours is None or f.fname != str(ours)}
     known = [n for n in _CJK_FAMILIES if n in names]
     return known + sorted(n for n in names if _is_cjk_name(n) and n not in known)
 
 
-def find_cjk_font() -> str | None:
-    """The best installed CJK font family, or None.
+def packaged_font_file() -> Path | None:
+    """The font file that :data:`CJK_FONT_PYPI` carries, found through
+    :mod:`importlib.resources`; None when the package is not installed, or its file is
+    not on the file system (e.g. inside a zip, where matplotlib could not open it)."""
+    try:
+        resource = importlib.resources.files(_FONT_MODULE).joinpath(*_FONT_FILE)
+    except ImportError:  # not installed (or blocked)
+        return None
+    path = Path(str(resource))
+    return path if path.is_file() else None
+
+
+def packaged_cjk_font() -> str | None:
+    """Register the packaged CJK font with matplotlib's font manager (once) and return
+    its family ("WenQuanYi Micro Hei"); None when it cannot be loaded."""
+    path = packaged_font_file()
+    if path is None:
+        return None
+    fname = str(path)
+    if not any(f.fname == fname for f in font_manager.fontManager.ttflist):
+        try:
+            font_manager.fontManager.addfont(fname)
+        except (OSError, RuntimeError, ValueError):  # unreadable font file
+            return None
+    # a collection (.ttc) gives one entry per face; the first is the regular face
+    return next((f.name for f in font_manager.fontManager.ttflist if f.fname == fname), None)
+
+
+def system_cjk_font() -> str | None:
+    """The best CJK font family installed on the system, or None.
 
     Matplotlib caches its font list once; a font installed after that (e.g. by
     ``apt-get install fonts-noto-cjk``) is found by scanning the system's font files
@@ -90,6 +144,28 @@ def find_cjk_font() -> str | None:
                     continue
         found = _installed_cjk_families()
     return found[0] if found else None
+
+
+def _findable(family: str) -> bool:
+    """Whether matplotlib's font lookup finds ``family`` (it may not find a registered
+    font, e.g. with ``MPL_IGNORE_SYSTEM_FONTS`` set, which hides all but its own)."""
+    try:
+        font_manager.findfont(font_manager.FontProperties(family=[family]),
+                              fallback_to_default=False)
+    except ValueError:
+        return False
+    return True
+
+
+def find_cjk_font() -> str | None:
+    """The CJK font family our figures use: the packaged one
+    (:func:`packaged_cjk_font`), else an installed one (:func:`system_cjk_font`), else
+    None; a family is used only if matplotlib's font lookup finds it."""
+    for find in (packaged_cjk_font, system_cjk_font):
+        family = find()
+        if family is not None and _findable(family):
+            return family
+    return None
 
 
 def _caller_stacklevel() -> int:
@@ -117,9 +193,10 @@ class FontSetup:
     Attributes
     ----------
     find : callable
-        Returns the CJK font family to use, or None (default :func:`find_cjk_font`).
+        Returns the CJK font family to use, or None (default :func:`find_cjk_font`: the
+        packaged font, else an installed one).
     family : str, None or NOT_SEARCHED
-        The family found by :meth:`setup`; None when none is installed.
+        The family found by :meth:`setup`; None when no CJK font could be loaded.
     warned : bool
         The FontWarning has been given (once per process).
     """
@@ -129,7 +206,7 @@ class FontSetup:
     warned: bool = False
 
     def setup(self) -> str | None:
-        """Make CJK text render: add an installed CJK font to matplotlib's font fallback.
+        """Make CJK text render: add the CJK font to matplotlib's font fallback.
 
         The font is added to ``rcParams["font.sans-serif"]`` (after DejaVu Sans) and
         appended to ``rcParams["font.family"]``, along which matplotlib falls back glyph
@@ -141,7 +218,7 @@ class FontSetup:
         Returns
         -------
         str or None
-            The CJK font family used, or None when none is installed.
+            The CJK font family used, or None when no CJK font could be loaded.
         """
         if self.family is NOT_SEARCHED:
             self.family = self.find()
@@ -174,16 +251,18 @@ class FontSetup:
             return
         self.warned = True
         warnings.warn(FontWarning(
-            "Labels contain Chinese/Japanese/Korean characters but no CJK font is "
-            "installed, so they will show as empty boxes. Install one, e.g. on Debian "
-            f"or Ubuntu `apt-get install {CJK_FONT_PACKAGES[0]}` (or "
-            f"{CJK_FONT_PACKAGES[1]}), or any Noto Sans CJK / Source Han Sans font, "
+            "Labels contain Chinese/Japanese/Korean characters but no CJK font could "
+            "be loaded, so they will show as empty boxes. The font comes with the "
+            f"package {CJK_FONT_PYPI}, a dependency of funnel-sandbox: reinstall it "
+            f"(`pip install {CJK_FONT_PYPI}`), or install a CJK font on the system, "
+            f"e.g. on Debian or Ubuntu `apt-get install {CJK_FONT_PACKAGES[0]}` (or "
+            f"{CJK_FONT_PACKAGES[1]}), or any Noto Sans CJK / Source Han Sans font; "
             "then restart Python."), stacklevel=_caller_stacklevel())
 
     def _quiet_weight_substitution(self, record: logging.LogRecord) -> bool:
         """Drop matplotlib's log line about the CJK fallback font's weight (e.g. WenQuanYi
-        Zen Hei has only a medium weight): a cosmetic substitution the reader cannot act
-        on."""
+        Micro Hei has only a regular weight, so a bold title's CJK glyphs are regular): a
+        cosmetic substitution the reader cannot act on."""
         message = record.getMessage()
         return not (message.startswith("findfont: Failed to find font weight")
                     and isinstance(self.family, str) and self.family in message)
@@ -194,8 +273,8 @@ FONTS = FontSetup()
 
 
 def setup_fonts() -> str | None:
-    """Add an installed CJK font to matplotlib's font fallback (:meth:`FontSetup.setup`
-    of :data:`FONTS`); returns its family, or None when none is installed."""
+    """Add the CJK font to matplotlib's font fallback (:meth:`FontSetup.setup` of
+    :data:`FONTS`); returns its family, or None when no CJK font could be loaded."""
     return FONTS.setup()
 
 

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # document this checkout's schema, whatever is installed
     sys.path.insert(0, str(ROOT))
 
+from sim.scenario.checks import rules_of  # noqa: E402
 from sim.scenario.files import parse_scenario  # noqa: E402
 from sim.scenario.schema import Scenario  # noqa: E402
 
@@ -514,8 +515,12 @@ def _constraints(meta, noun: str) -> list[str]:
 
 
 def _validators(model) -> list:
+    """The functions that check a model beyond its fields' own bounds: its validators (but
+    the one that runs the cross-field rules) and those rules, in the order they run."""
     decos = model.__pydantic_decorators__
-    return [d.func for d in (*decos.model_validators.values(), *decos.field_validators.values())]
+    own = [d.func for d in decos.model_validators.values()
+           if d.cls_var_name != "_run_cross_field_rules"]
+    return [*own, *rules_of(model), *(d.func for d in decos.field_validators.values())]
 
 
 def _rules(model) -> list[str]:

@@ -8,6 +8,7 @@ leave out takes the schema's default (four stages, win rates 0.25 / 0.35 / 0.55 
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -118,7 +119,7 @@ BAD = [
      "channels[0].deal_size.dist", "'lognorm'", "did you mean 'lognormal'"),
     ("medium", INBOUND + 'medium = "tv"\n', "channels[0].medium", "'tv'", "must be 'search'"),
     # rules that tie fields together
-    ("skill-count", MEMBER + "skill = [1, 1]\n", "team.members[0].skill", "[1.0, 1.0]",
+    ("skill-count", MEMBER + "skill = [1, 1]\n", "team.members[0].skill", "[1, 1]",
      "one skill per stage"),
     ("uniform-order", stages(*FOUR, s1='decision_days = {dist = "uniform", low = 5, high = 1}'),
      "stages[1].decision_days.high", "1", "must not be below low"),
@@ -251,10 +252,14 @@ def test_permission_denied(tmp_path, capsys, monkeypatch):
     path = tmp_path / "locked.toml"
     path.write_text('name = "x"\n')
 
-    def refuse(self, *args, **kwargs):
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_text", refuse)
+    def refuse(file, *args, **kwargs):
+        if os.fspath(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
     err = _run_validate(path, capsys)
     assert "permission denied" in err
 

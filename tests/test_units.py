@@ -1,12 +1,17 @@
 """Unit tests: streams, distributions, policies, scenario helpers."""
 
+import datetime as dt
+
 import numpy as np
+import pandas as pd
 import pytest
 from pydantic import ValidationError
 
 from sim.engine.policies import POLICIES, classic, fifo
 from sim.engine.processes import PROSPECT, STAGE, VERIFY, Task
 from sim.engine.streams import Streams, stream_key
+from sim.rules.channels import month_of_run
+from sim.scenario.checks import Unknown, partial_view
 from sim.scenario.distributions import Exponential, Fixed, Gamma, Lognormal, Triangular, Uniform
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import POLICY_NAMES, Scenario, Stage
@@ -109,3 +114,28 @@ def test_stage_count_outside_three_to_seven_is_advice_not_error():
     two = Scenario(stages=[Stage(name="a", win_rate=0.3), Stage(name="b", win_rate=0.6)])
     assert any("3 to 7" in a for a in two.advice())
     assert not Scenario().advice()
+
+
+def test_the_run_month_of_the_arrival_rule_follows_the_calendar():
+    """The arrival rule's month lookup (numpy only, so that checking a scenario does not
+    load pandas) agrees with pandas' calendar, leap years and centuries included."""
+    days = np.linspace(0, 3770, 5001)
+    for first in (dt.date(2026, 1, 1), dt.date(1899, 12, 31), dt.date(2200, 2, 28)):
+        months = (pd.Timestamp(first) + pd.to_timedelta(np.floor(days), unit="D")).month - 1
+        assert np.array_equal(month_of_run(first, days), months.to_numpy())
+
+
+def test_a_cross_field_rule_yields_every_problem_and_skips_the_unknown():
+    """A rule is a generator over the model, or over a view of raw data where a value that
+    broke its own rule raises Unknown."""
+    rule = Scenario._win_rates_rise
+    stages = [Stage(name=n, win_rate=w) for n, w in (("a", 0.5), ("b", 0.4), ("c", 0.3))]
+    sc = Scenario.model_construct(stages=stages)
+    assert [p.path for p in rule(sc)] == [("stages", 1, "win_rate"), ("stages", 2, "win_rate")]
+    data = {"stages": [{"name": "a", "win_rate": 0.5}, {"name": "b", "win_rate": 9},
+                       {"name": "c", "win_rate": 0.3}, {"name": "d", "win_rate": 0.2}]}
+    view = partial_view(Scenario, data, [("stages", 1, "win_rate")])
+    assert [p.path for p in rule(view)] == [("stages", 3, "win_rate")]
+    with pytest.raises(Unknown):
+        view.stages[1].win_rate  # noqa: B018 - the access is what is tested
+    assert view.stages[0].rot_days == 30.0  # left out: the default

@@ -61,10 +61,22 @@ def summarize(frame: pd.DataFrame, columns=None, by=None) -> pd.DataFrame:
         Which columns; all numeric ones except ``replication`` by default.
     by : str, optional
         A column to group by first (e.g. ``"scenario"``).
+
+    Returns
+    -------
+    DataFrame
+        One row per column (per group): ``metric``, ``n``, ``mean``, ``sd``, ``ci_low``,
+        ``ci_high``.
+
+    Raises
+    ------
+    TypeError
+        If ``frame`` is not a DataFrame, or ``columns`` is not a list of column names.
+    ValueError
+        If ``frame`` has no rows, has no numeric columns to summarize, or lacks a column
+        named in ``columns`` or ``by``; or a column named is not numeric.
     """
-    if columns is None:
-        columns = [c for c in frame.select_dtypes("number").columns
-                   if c not in ("replication",)]
+    columns = _summary_columns(frame, columns, by)
     groups = frame.groupby(by, sort=False) if by else [(None, frame)]
     rows = []
     for key, sub in groups:
@@ -74,6 +86,41 @@ def summarize(frame: pd.DataFrame, columns=None, by=None) -> pd.DataFrame:
                    "ci_low": lo, "ci_high": hi}
             rows.append(({by: key} if by else {}) | row)
     return pd.DataFrame(rows)
+
+
+def _summary_columns(frame, columns, by) -> list:
+    """The columns :func:`summarize` is asked for, checked."""
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"summarize: frame must be a pandas DataFrame (one row per "
+                        f"replication), not {type(frame).__name__}")
+    if len(frame) == 0:
+        raise ValueError("summarize: frame has no rows: there is nothing to summarize")
+    if by is not None and by not in frame.columns:
+        raise ValueError(f"summarize: by: {by!r} is not a column of frame; its columns are "
+                         f"{list(frame.columns)}")
+    if columns is None:
+        columns = [c for c in frame.select_dtypes("number").columns
+                   if c not in ("replication",)]
+        if not columns:
+            raise ValueError("summarize: frame has no numeric columns to summarize (besides "
+                             f"'replication'); its columns are {list(frame.columns)}")
+        return columns
+    if isinstance(columns, str):
+        columns = [columns]
+    if not isinstance(columns, list | tuple | pd.Index):
+        raise TypeError("summarize: columns must be a list of column names, such as "
+                        f"['bookings', 'win_rate'], not {type(columns).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"summarize: columns: {missing} not in frame; its columns are "
+                         f"{list(frame.columns)}")
+    text = [c for c in columns if not (pd.api.types.is_numeric_dtype(frame[c])
+                                       or pd.api.types.is_bool_dtype(frame[c]))]
+    if text:
+        raise ValueError(f"summarize: columns: {text} are not numeric, so they have no mean")
+    if not columns:
+        raise ValueError("summarize: columns is empty: name at least one column")
+    return list(columns)
 
 
 def adjust_p_values(p, how: Adjust = "holm") -> np.ndarray:

@@ -8,13 +8,11 @@ lead, with the same fate dice, whatever the policy, team size or work hours.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 from sim.engine.streams import Streams
-from sim.rules.calendar import month_index
-from sim.scenario.schema import CampaignChannel, InboundChannel, Scenario
+from sim.rules.channels import arrival_rate_per_day, peak_rate_per_day
+from sim.scenario.schema import Scenario
 
 BATCH = 256
 """Rows drawn at a time for channels whose lead count is not known in advance."""
@@ -24,26 +22,16 @@ MAX_INSTALMENTS = 12
 """Most instalments a payment plan can have (the schema's bound)."""
 
 
-def arrival_rate_per_day(channel, scenario: Scenario, days: np.ndarray) -> np.ndarray:
-    """Mean leads per day of an inbound or campaign channel at simulation ``days``."""
-    if isinstance(channel, CampaignChannel):
-        base = channel.budget_per_month * 12 / 365 / channel.cost_per_lead
-        return np.full_like(days, base, dtype=float)
-    assert isinstance(channel, InboundChannel)
-    rate = np.full_like(days, channel.leads_per_week / 7, dtype=float)
-    if channel.seasonality is not None:
-        first = scenario.start_date - dt.timedelta(days=scenario.warmup_days)
-        rate = rate * np.asarray(channel.seasonality)[month_index(first, days)]
-    if channel.growth_per_year:
-        rate = rate * (1 + channel.growth_per_year) ** ((days - scenario.warmup_days) / 365)
-    return rate
-
-
 def arrival_days(channel, scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """Sorted arrival times (days) over the whole run, by thinning a Poisson process."""
+    """Sorted arrival times (days) over the whole run, by thinning a Poisson process.
+
+    Candidates arrive at the channel's peak rate (:func:`sim.rules.channels.peak_rate_per_day`)
+    and each is kept with chance rate / peak (:func:`sim.rules.channels.arrival_rate_per_day`);
+    the scenario's validator has checked their number against
+    :data:`sim.rules.channels.MAX_LEADS_PER_RUN`.
+    """
     horizon = scenario.run_days
-    grid = np.linspace(0, horizon, 400)
-    peak = float(arrival_rate_per_day(channel, scenario, grid).max()) * 1.0001
+    peak = peak_rate_per_day(channel, scenario)
     if peak <= 0:
         return np.empty(0)
     n = rng.poisson(peak * horizon)

@@ -36,7 +36,7 @@ from sim.engine.events import (
     WorkStart,
 )
 from sim.engine.leadgen import LeadTraits, arrival_days
-from sim.engine.policies import PolicyKey, fifo, policy_key
+from sim.engine.policies import PolicyKey, checked_policy, fifo, policy_key, unorderable_keys
 from sim.engine.streams import Streams
 from sim.rules.deals import (
     TASK_LEVELS,
@@ -180,7 +180,8 @@ class Engine:
         total = sum(reasons.values())
         self.reason_names = list(reasons)
         self.reason_cum = np.cumsum([w / total for w in reasons.values()]) if total else []
-        self.reps = self._make_reps(policy)
+        # a function from a notebook is checked as it runs; the built-in policies are not
+        self.reps = self._make_reps(checked_policy(policy) if policy is not None else None)
         self.traits = {}
         self.prospecting = None
         self._seq = 0
@@ -325,7 +326,13 @@ class Engine:
         if key is fifo:  # the same order as the general rule below, without the calls
             best = min(candidates, key=_ready_seq)
         else:
-            best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
+            try:
+                best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
+            except TypeError as exc:  # keys of a notebook's policy that cannot be ordered
+                why = unorderable_keys(key, candidates, rep, now, exc)
+                if why is None:
+                    raise
+                raise why from exc
         if best.kind != PROSPECT:
             tasks.remove(best)
         return best

@@ -4,7 +4,9 @@
   periods, the one date parser;
 - :mod:`sim.rules.deals`: the normal sales cycle, Best Few and its window, a deal's
   level, the rot factor, a deal's stage at a time and its last activity;
-- :mod:`sim.rules.reps`: a rep's name and hours per day.
+- :mod:`sim.rules.reps`: a rep's name and hours per day;
+- :mod:`sim.rules.channels`: a marketing channel's arrival rate and the cap on the leads
+  a run may ask for (the engine's thinning and the scenario's validator share them).
 
 Nothing here imports another part of the package.
 """

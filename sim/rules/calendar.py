@@ -48,13 +48,6 @@ def last_date(scenario) -> dt.date:
     return scenario.start_date + dt.timedelta(days=days)
 
 
-def month_index(first_date: dt.date, days: np.ndarray) -> np.ndarray:
-    """Calendar month (0 = January) of ``days`` counted from ``first_date``."""
-    origin = np.datetime64(first_date, "D")
-    dates = origin + np.floor(days).astype("timedelta64[D]")
-    return dates.astype("datetime64[M]").astype(int) % 12
-
-
 def _show(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
 

@@ -8,13 +8,16 @@ deterministic runs possible, so tests can assert exact results.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field
+
+from sim.scenario.checks import AtPath, CrossFieldRules, Unknown, cross_field
 
 
-class _Dist(BaseModel):
+class _Dist(CrossFieldRules):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     @property
@@ -94,12 +97,11 @@ class Uniform(_Dist):
     low: float = Field(0.0, ge=0, description="smallest value")
     high: float = Field(1.0, ge=0, description="largest value")
 
-    @model_validator(mode="after")
+    @cross_field
     def _ordered(self):
         """`high` must not be below `low`."""
         if self.high < self.low:
-            raise ValueError(f"high ({self.high}) must not be below low ({self.low})")
-        return self
+            yield AtPath(("high",), self.high, f"must not be below low ({self.low})")
 
     @property
     def mean(self) -> float:
@@ -117,15 +119,18 @@ class Triangular(_Dist):
     mode: float = Field(0.5, ge=0, description="most likely value")
     high: float = Field(1.0, ge=0, description="largest value")
 
-    @model_validator(mode="after")
+    @cross_field
     def _ordered(self):
         """`low` ≤ `mode` ≤ `high`, and `low` < `high`."""
-        if not self.low <= self.mode <= self.high or self.low == self.high:
-            raise ValueError(
-                f"needs low <= mode <= high and low < high (got {self.low}, {self.mode}, "
-                f"{self.high})"
-            )
-        return self
+        with suppress(Unknown):
+            if self.high <= self.low:
+                yield AtPath(("high",), self.high, f"must be above low ({self.low})")
+        with suppress(Unknown):
+            if self.mode > self.high:
+                yield AtPath(("mode",), self.mode, f"must not be above high ({self.high})")
+        with suppress(Unknown):
+            if self.mode < self.low:
+                yield AtPath(("mode",), self.mode, f"must not be below low ({self.low})")
 
     @property
     def mean(self) -> float:

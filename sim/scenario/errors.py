@@ -4,7 +4,8 @@ Every problem is one sentence ``path: value X is not allowed: rule`` naming the 
 (``stages[2].win_rate``), the value given and the rule broken; a :class:`ScenarioError`
 carries them with the name of their source (a file, or a command-line option). The
 sentences come from pydantic's errors, whose labels for union members are matched here
-and dropped, so the path is the one the user wrote.
+and dropped, so the path is the one the user wrote, and from the cross-field rules
+(:mod:`sim.scenario.checks`). :func:`report` lists them all, in the order of the file.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ import difflib
 import math
 import re
 import tomllib
-import types
-import typing
 
 from pydantic import BaseModel, ValidationError
 
-from sim.scenario.schema import Scenario, _AtPath
+from sim.scenario.checks import TAGS, AtPath, models_in, partial_problems, tag_values
+from sim.scenario.schema import Scenario, name_stages
 
 
 class ScenarioError(Exception):
@@ -42,9 +42,6 @@ class ScenarioError(Exception):
 
 _ABSENT = object()
 
-_TAGS = ("kind", "dist")
-"""Discriminator keys of the tagged unions (channels, distributions)."""
-
 _DIST_EXAMPLE = '{dist = "gamma", mean = 10, cv = 0.5}'
 
 
@@ -64,12 +61,77 @@ def explain(exc: ValidationError, data: dict) -> list[str]:
     list of str
         The sentences, without repeats, in pydantic's order.
     """
-    out = []
-    for err in _pick_union_branches(exc.errors(), data):
+    return [line for _, line in _located(exc, data)]
+
+
+def report(data, exc: ValidationError | None = None) -> list[str]:
+    """Every problem of scenario ``data`` at once, one sentence each, in the file's order.
+
+    Numbers that are not finite, the errors pydantic found (``exc``, if validating
+    ``data`` raised one), and the cross-field problems pydantic could not look for
+    because a field was wrong (the rules run on what can be checked:
+    :func:`sim.scenario.checks.partial_problems`).
+
+    Parameters
+    ----------
+    data
+        The input as read from TOML.
+    exc : pydantic.ValidationError, optional
+        What validating ``data`` raised.
+
+    Returns
+    -------
+    list of str
+        The sentences, without repeats; empty if there is no problem.
+    """
+    found = _nonfinite_located(data)
+    bad = [loc for loc, _ in found]
+    if exc is not None:
+        errors = exc.errors()
+        located = _located(exc, data, errors)
+        found += [(loc, line) for loc, line in located if loc not in bad]
+        bad += [e["_loc"] for e in errors]
+        named = name_stages(data)
+        for at in partial_problems(Scenario, named, bad):
+            found.append((at.path, _at_sentence(at.path, at, data)))
+    out: list[tuple] = []
+    for loc, line in sorted(found, key=lambda f: _file_order(f[0], data)):
+        if all(line != seen for _, seen in out):
+            out.append((loc, line))
+    return [line for _, line in out]
+
+
+def _located(exc: ValidationError, data, errors=None) -> list[tuple[tuple, str]]:
+    """``(path, sentence)`` per problem pydantic found, without repeats."""
+    out: list[tuple[tuple, str]] = []
+    for err in _pick_union_branches(errors if errors is not None else exc.errors(), data):
         line = _sentence(err, data)
-        if line not in out:
-            out.append(line)
+        if all(line != seen for _, seen in out):
+            out.append((_sentence_loc(err), line))
     return out
+
+
+def _sentence_loc(err: dict) -> tuple:
+    at = (err.get("ctx") or {}).get("error")
+    if isinstance(at, AtPath) and not at.placed:
+        return (*err["_loc"], *at.path)
+    return err["_loc"]
+
+
+def _file_order(loc: tuple, data) -> tuple:
+    """A sort key that puts paths in the order their fields are written in ``data`` (a
+    field left out after those written)."""
+    key, cur = [], data
+    for part in loc:
+        if isinstance(part, int):
+            key.append(part)
+        elif isinstance(cur, dict):
+            names = list(cur)
+            key.append(names.index(part) if part in names else len(names))
+        else:
+            key.append(0)
+        cur = lookup(cur, (part,), None)
+    return tuple(key)
 
 
 def syntax_problem(exc: tomllib.TOMLDecodeError, text: str) -> str:
@@ -87,13 +149,10 @@ def syntax_problem(exc: tomllib.TOMLDecodeError, text: str) -> str:
 def _sentence(err: dict, data: dict) -> str:
     ctx = err.get("ctx") or {}
     loc = err["_loc"]
-    if isinstance(ctx.get("error"), _AtPath):
-        # the path is relative to the model whose validator raised it
-        at = ctx["error"]
-        path = dotted_path((*loc, *at.path))
-        if at.value is None:
-            return f"{path}: required field is missing: {at.rule}"
-        return f"{path}: value {_show(at.value)} is not allowed: {at.rule}"
+    if isinstance(ctx.get("error"), AtPath):
+        # a single problem's path is relative to the model whose validator raised it; a
+        # group's (``placed``) is already the whole path
+        return _at_sentence(_sentence_loc(err), ctx["error"], data)
     kind = err["type"]
     given = err.get("input", _ABSENT)
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -144,6 +203,28 @@ def _sentence(err: dict, data: dict) -> str:
         rule += did_you_mean(given, re.findall(r"'([^']*)'", str(ctx.get("expected", ""))))
     value = f"value {_show(given)}" if given is not _ABSENT else "value"
     return f"{dotted_path(loc) or '(top level)'}: {value} is not allowed: {rule}"
+
+
+def _at_sentence(loc: tuple, at: AtPath, data) -> str:
+    """The sentence of a cross-field problem; its value as the user wrote it when the rule
+    reports the field's own value (``1``, not the ``1.0`` it became)."""
+    path = dotted_path(loc)
+    if at.value is None:
+        return f"{path}: required field is missing: {at.rule}"
+    value = at.value
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="python", by_alias=True, exclude_none=True)
+    written = lookup(data, loc)
+    if written is not _ABSENT and type(written) is not bool and _same(written, value):
+        value = written
+    return f"{path}: value {_show(value)} is not allowed: {at.rule}"
+
+
+def _same(written, value) -> bool:
+    try:
+        return bool(written == value)
+    except Exception:  # noqa: BLE001 - an odd value: show the rule's own
+        return False
 
 
 def _type_rule(kind, given, loc, data, err) -> str | None:
@@ -215,6 +296,8 @@ def _or(names) -> str:
 
 def _show(value, limit: int = 70) -> str:
     """A value as the user wrote it in TOML (short)."""
+    if isinstance(value, BaseModel):  # a table, as it would be written
+        value = value.model_dump(mode="python", by_alias=True, exclude_none=True)
     if isinstance(value, bool):
         s = "true" if value else "false"
     elif isinstance(value, float) and not math.isfinite(value):
@@ -248,7 +331,7 @@ def _is_branch_label(key, cur) -> bool:
     if isinstance(cur, dict):
         if key in cur:
             return False
-        if any(cur.get(t) == key for t in _TAGS):
+        if any(cur.get(t) == key for t in TAGS):
             return True
     return bool(re.match(r"^(constrained-|tagged-union\[|function-|list\[|dict\[|nullable\[)"
                          r"|^(float|int|str|bool|date)$", key))
@@ -276,7 +359,7 @@ def _pick_union_branches(errors: list[dict], data: dict) -> list[dict]:
         out, cur, union_at, branch = [], data, None, None
         for key in err["loc"]:
             if _is_branch_label(key, cur):
-                tagged = isinstance(cur, dict) and any(cur.get(t) == key for t in _TAGS)
+                tagged = isinstance(cur, dict) and any(cur.get(t) == key for t in TAGS)
                 if not tagged and union_at is None:
                     union_at, branch = tuple(out), key
                 continue
@@ -317,7 +400,11 @@ def dotted_path(loc) -> str:
 def nonfinite_problems(data: dict) -> list[str]:
     """One sentence per number in ``data`` that is ``nan`` or infinite (TOML allows them;
     no field does)."""
-    return [f"{dotted_path(p)}: value {_show(v)} is not allowed: numbers must be finite"
+    return [line for _, line in _nonfinite_located(data)]
+
+
+def _nonfinite_located(data) -> list[tuple[tuple, str]]:
+    return [(p, f"{dotted_path(p)}: value {_show(v)} is not allowed: numbers must be finite")
             for p, v in _nonfinite(data, ())]
 
 
@@ -343,13 +430,13 @@ def _models_at(loc, data) -> list[type[BaseModel]]:
             for model in candidates:
                 field = _field(model, key)
                 if field is not None:
-                    nxt.extend(_models_in(field.annotation))
+                    nxt.extend(models_in(field.annotation))
             candidates = nxt
         cur = lookup(cur, (key,))
         if isinstance(cur, dict):
-            for tag in _TAGS:
+            for tag in TAGS:
                 if tag in cur:
-                    named = [m for m in candidates if cur[tag] in _tag_values(m, tag)]
+                    named = [m for m in candidates if cur[tag] in tag_values(m, tag)]
                     candidates = named or candidates
     return [m for m in candidates if isinstance(m, type) and issubclass(m, BaseModel)]
 
@@ -363,16 +450,11 @@ def _field(model, key):
     return None
 
 
-def _tag_values(model, tag) -> tuple:
-    field = model.model_fields.get(tag)
-    return typing.get_args(field.annotation) if field is not None else ()
-
-
 def _union_tags(loc, data, tag) -> list[str]:
     """Valid values of the discriminator ``tag`` for the union at ``loc``."""
     out: list[str] = []
     for model in _models_at(loc, data):
-        out.extend(v for v in _tag_values(model, tag) if v not in out)
+        out.extend(v for v in tag_values(model, tag) if v not in out)
     return out
 
 
@@ -383,13 +465,3 @@ def _known_fields(loc, data=None) -> list[str]:
         names.update(f.alias or n for n, f in model.model_fields.items())
     return sorted(names)
 
-
-def _models_in(annotation) -> list:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _models_in(typing.get_args(annotation)[0])
-    if origin in (list, typing.Union, types.UnionType):
-        return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return []

@@ -6,17 +6,54 @@ holds run state.
 
 Units are in the field names (``_days``, ``_hours``, ``per_week``) or in their
 descriptions; money is in the scenario's ``currency``.
+
+Bounds hold together: dates, durations and horizons stay within what the tables can
+show (pandas dates end in April 2262), and a run asks for a bounded number of leads
+(:data:`sim.rules.channels.MAX_LEADS_PER_RUN`). Every cross-field rule reports all its
+violations (:mod:`sim.scenario.checks`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from sim.rules.channels import (
+    MARKETING_KINDS,
+    MAX_LEADS_PER_RUN,
+    PEAK_MARGIN,
+    expected_leads,
+    leads_drawn,
+    prospecting_leads_most,
+)
 from sim.rules.deals import LEVELS, typical_stage_days
+from sim.rules.reps import rep_hours_per_day
+from sim.scenario.checks import AtPath, CrossFieldRules, Unknown, cross_field
 from sim.scenario.distributions import Distribution, Gamma, Lognormal
+
+_AtPath = AtPath
+"""The name this module gave :class:`~sim.scenario.checks.AtPath` before it moved."""
+
+EARLIEST_START = dt.date(1900, 1, 1)
+"""The earliest ``start_date``: ten years of warm-up before it stay far from pandas'
+first date (1677)."""
+LATEST_START = dt.date(2200, 12, 31)
+"""The latest ``start_date``: ten years of results after it (to 2210) and an expected
+close at most a twenty-year sales cycle later (2230) stay before pandas' last date (April
+2262); after-sale dates past the end of the run are not shown."""
+MAX_MEAN_DAYS = 3650.0
+"""Most mean days of a distribution of days (decision, delivery, lateness): ten years,
+as for every other duration."""
+MAX_WORK_HOURS = 1000.0
+"""Most rep hours of one stage's work (a number, or a distribution's mean)."""
+MAX_CYCLE_DAYS = 7300.0
+"""Most days of the normal sales cycle at the slowest rep's hours per day: twenty years.
+An expected close is at most this far ahead of the run's last day (2210 at the latest),
+so its date stays within the tables' calendar; one stage may take its whole ten-year
+decision time."""
 
 POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
 """Prioritisation policies a scenario can name; ``custom`` takes an ``order`` of levels."""
@@ -29,7 +66,7 @@ LOST_REASONS = ("competitor", "no_budget", "no_decision")
 """Reasons a customer gives for a loss; ``lost_to_neglect`` is the engine's own."""
 
 
-class _Frozen(BaseModel):
+class _Frozen(CrossFieldRules):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
@@ -120,16 +157,12 @@ class ProspectingChannel(_ChannelBase):
         0.0, ge=0, description="spend per prospecting hour (lists, tools), beyond rep time"
     )
 
-    @model_validator(mode="after")
+    @cross_field
     def _target_within_cap(self):
         """`target_hours_per_week` must not exceed `max_hours_per_week`."""
         if self.target_hours_per_week > self.max_hours_per_week:
-            raise _AtPath(
-                ("target_hours_per_week",),
-                self.target_hours_per_week,
-                f"must not exceed max_hours_per_week ({self.max_hours_per_week})",
-            )
-        return self
+            yield AtPath(("target_hours_per_week",), self.target_hours_per_week,
+                         f"must not exceed max_hours_per_week ({self.max_hours_per_week})")
 
 
 Channel = Annotated[
@@ -173,14 +206,15 @@ class Stage(_Frozen):
     win_rate: Probability = Field(
         0.25, description="chance of eventually winning a deal in this stage"
     )
-    work_hours: Annotated[float, Field(ge=0, le=1000)] | Distribution = Field(
+    work_hours: Annotated[float, Field(ge=0, le=MAX_WORK_HOURS)] | Distribution = Field(
         4.0,
         description="rep hours this stage needs: a number, or a distribution of hours "
-        "(e.g. `{dist = \"exponential\", mean = 4}`)",
+        "(e.g. `{dist = \"exponential\", mean = 4}`) whose mean is at most 1000",
     )
     decision_days: Distribution = Field(
         default_factory=lambda: Gamma(mean=10, cv=0.5),
-        description="the customer's decision time after the rep's work, in days",
+        description="the customer's decision time after the rep's work, in days; its mean "
+        "at most 3650 (ten years)",
     )
     rot_days: float = Field(
         30.0,
@@ -219,6 +253,17 @@ class Stage(_Frozen):
         2.0, gt=0, le=40, description="length of one session of extra closing effort"
     )
 
+    @field_validator("work_hours")
+    @classmethod
+    def _work_hours_bounded(cls, v):
+        """A `work_hours` distribution's mean must be at most 1000 hours, as a number's."""
+        return _mean_at_most(v, MAX_WORK_HOURS, "hours")
+
+    @field_validator("decision_days")
+    @classmethod
+    def _decision_days_bounded(cls, v):
+        """The mean of `decision_days` must be at most 3650 days."""
+        return _mean_at_most(v, MAX_MEAN_DAYS, "days")
 
     @property
     def mean_work_hours(self) -> float:
@@ -337,7 +382,8 @@ class Fulfilment(_Frozen):
 
     delivery_days: Distribution = Field(
         default_factory=lambda: Gamma(mean=45, cv=0.5),
-        description="days from hand-over to delivery (service delivered, or goods shipped)",
+        description="days from hand-over to delivery (service delivered, or goods shipped); "
+        "its mean at most 3650",
     )
     line_items_max: int = Field(
         3, ge=1, le=20, description="a deal has 1 to this many line items (equally likely)"
@@ -350,15 +396,20 @@ class Fulfilment(_Frozen):
         description="the instalments; their shares must add up to 100%",
     )
 
-    @model_validator(mode="after")
+    @field_validator("delivery_days")
+    @classmethod
+    def _delivery_days_bounded(cls, v):
+        """The mean of `delivery_days` must be at most 3650 days."""
+        return _mean_at_most(v, MAX_MEAN_DAYS, "days")
+
+    @cross_field
     def _plan_adds_up(self):
         """The instalment shares of a payment plan must add up to 100%."""
-        total = sum(i.share for i in self.payment_plan)
+        shares = [i.share for i in self.payment_plan]
+        total = sum(shares)
         if abs(total - 1.0) > 1e-6:
-            raise _AtPath(("payment_plan",), [i.share for i in self.payment_plan],
-                          f"instalment shares must add up to 100% (they add up to "
-                          f"{total:.1%})")
-        return self
+            yield AtPath(("payment_plan",), shares,
+                         f"instalment shares must add up to 100% (they add up to {total:.1%})")
 
 
 def _order_fulfilment() -> Fulfilment:
@@ -378,7 +429,7 @@ class Payments(_Frozen):
     )
     lateness_days: Distribution = Field(
         default_factory=lambda: Gamma(mean=30, cv=0.8),
-        description="days past the due date a late invoice is paid",
+        description="days past the due date a late invoice is paid; its mean at most 3650",
     )
     on_time_earliest_share: Probability = Field(
         0.5, description="an on-time invoice is paid between this share of the terms and the "
@@ -391,6 +442,12 @@ class Payments(_Frozen):
         120.0, ge=0, le=3650, description="days past due after which an unpaid bad debt is "
         "written off"
     )
+
+    @field_validator("lateness_days")
+    @classmethod
+    def _lateness_days_bounded(cls, v):
+        """The mean of `lateness_days` must be at most 3650 days."""
+        return _mean_at_most(v, MAX_MEAN_DAYS, "days")
 
 
 class Policy(_Frozen):
@@ -421,21 +478,20 @@ class Policy(_Frozen):
         "(`elastic_scale_hours`)",
     )
 
-    @model_validator(mode="after")
+    @cross_field
     def _order_fits_name(self):
         """With `name = "custom"`, `order` must name each level exactly once; with any other
         name, leave `order` out."""
         if self.name == "custom":
             if self.order is None:
-                raise _AtPath(("order",), None, "policy 'custom' needs an order of the four "
-                              f"levels {list(LEVELS)}")
-            if sorted(self.order) != sorted(LEVELS):
-                raise _AtPath(("order",), self.order,
-                              f"must name each of {list(LEVELS)} exactly once")
+                yield AtPath(("order",), None, "policy 'custom' needs an order of the four "
+                             f"levels {list(LEVELS)}")
+            elif sorted(self.order) != sorted(LEVELS):
+                yield AtPath(("order",), self.order,
+                             f"must name each of {list(LEVELS)} exactly once")
         elif self.order is not None:
-            raise _AtPath(("order",), self.order,
-                          f"an order is only used with name = 'custom' (name is '{self.name}')")
-        return self
+            yield AtPath(("order",), self.order,
+                         f"an order is only used with name = 'custom' (name is '{self.name}')")
 
 
 class RepSpec(_Frozen):
@@ -473,13 +529,12 @@ class Team(_Frozen):
         default_factory=list, description="named reps overriding the defaults, first reps first"
     )
 
-    @model_validator(mode="after")
+    @cross_field
     def _members_fit(self):
         """`members` must not list more reps than `reps`."""
         if len(self.members) > self.reps:
-            raise _AtPath(("members",), f"{len(self.members)} members",
-                          f"no more members than reps ({self.reps})")
-        return self
+            yield AtPath(("members",), f"{len(self.members)} members",
+                         f"no more members than reps ({self.reps})")
 
 
 class Scenario(_Frozen):
@@ -488,7 +543,9 @@ class Scenario(_Frozen):
     name: str = Field("scenario", min_length=1, description="label carried into results")
     description: str = Field("", description="free text")
     start_date: dt.date = Field(
-        dt.date(2026, 1, 1), description="first day of the results period (after the warm-up)"
+        dt.date(2026, 1, 1),
+        description="first day of the results period (after the warm-up); from 1900-01-01 "
+        "to 2200-12-31",
     )
     horizon_days: float = Field(365.0, gt=0, le=3650, description="length of the results period")
     warmup_days: float = Field(
@@ -529,53 +586,165 @@ class Scenario(_Frozen):
     @classmethod
     def _name_stages(cls, data):
         """A stage given without a name is called `Stage 1`, `Stage 2`, ... by position."""
-        if isinstance(data, dict) and isinstance(data.get("stages"), list):
-            stages = [dict(st, name=f"Stage {i + 1}") if isinstance(st, dict) and "name" not in st
-                      else st for i, st in enumerate(data["stages"])]
-            data = {**data, "stages": stages}
-        return data
+        return name_stages(data)
 
-    @model_validator(mode="after")
-    def _consistent(self):
-        """Stage win rates must not fall from one stage to the next; `team.skill`, every
-        `team.members` `skill` and `forecast.assumed_win_rates` need one value per stage;
-        stage names and channel names must be unique; at most one channel may be
-        `outbound_prospecting`."""
-        for k in range(1, len(self.stages)):
-            lo, hi = self.stages[k - 1].win_rate, self.stages[k].win_rate
-            if hi < lo:
-                raise _AtPath(
-                    ("stages", k, "win_rate"),
-                    hi,
-                    f"win rates must not fall from one stage to the next: stage "
-                    f"'{self.stages[k].name}' (stages[{k}], counting from 0) has {hi}, below "
-                    f"the {lo} of the stage before it, '{self.stages[k - 1].name}' "
-                    f"(stages[{k - 1}]); raise this one or lower that one",
-                )
+    @field_validator("start_date")
+    @classmethod
+    def _start_date_in_range(cls, v):
+        """`start_date` must lie from 1900-01-01 to 2200-12-31, so that the warm-up before
+        it and every date after it stay within the tables' calendar (pandas dates end in
+        April 2262)."""
+        if not EARLIEST_START <= v <= LATEST_START:
+            raise ValueError(f"must be a date from {EARLIEST_START} to {LATEST_START}, so that "
+                             "the warm-up before it and the dates after it fit the tables' "
+                             "calendar (pandas dates run from 1677 to 2262)")
+        return v
+
+    @cross_field
+    def _win_rates_rise(self):
+        """Stage win rates must not fall from one stage to the next."""
+        stages = self.stages
+        for k in range(1, len(stages)):
+            with suppress(Unknown):
+                before, this = stages[k - 1], stages[k]
+                lo, hi = before.win_rate, this.win_rate
+                if hi < lo:
+                    yield AtPath(
+                        ("stages", k, "win_rate"),
+                        hi,
+                        f"win rates must not fall from one stage to the next: stage "
+                        f"'{this.name}' (stages[{k}], counting from 0) has {hi}, below the "
+                        f"{lo} of the stage before it, '{before.name}' (stages[{k - 1}]); "
+                        "raise this one or lower that one",
+                    )
+
+    @cross_field
+    def _one_value_per_stage(self):
+        """`team.skill`, every `team.members` `skill` and `forecast.assumed_win_rates` need
+        one value per stage."""
         n = len(self.stages)
-        skills = [("team", "skill"),
-                  *[("team", "members", i, "skill") for i in range(len(self.team.members))]]
-        for path in skills:
-            value = _get(self, path)
-            if value is not None and len(value) != n:
-                raise _AtPath(path, value, f"needs one skill per stage ({n})")
-        assumed = self.forecast.assumed_win_rates
-        if assumed is not None and len(assumed) != n:
-            raise _AtPath(("forecast", "assumed_win_rates"), assumed,
-                          f"needs one win rate per stage ({n})")
-        stage_names = [s.name for s in self.stages]
-        for i, name in enumerate(stage_names):
-            if name in stage_names[:i]:
-                raise _AtPath(("stages", i, "name"), name, "stage names must be unique")
-        names = [c.name for c in self.channels]
-        for i, name in enumerate(names):
-            if name in names[:i]:
-                raise _AtPath(("channels", i, "name"), name, "channel names must be unique")
-        prospecting = [i for i, c in enumerate(self.channels) if c.kind == "outbound_prospecting"]
-        if len(prospecting) > 1:
-            raise _AtPath(("channels", prospecting[1], "kind"), "outbound_prospecting",
-                          "at most one outbound_prospecting channel is supported")
-        return self
+        with suppress(Unknown):
+            skill = self.team.skill
+            if skill is not None and len(skill) != n:
+                yield AtPath(("team", "skill"), skill, f"needs one skill per stage ({n})")
+        with suppress(Unknown):
+            members = self.team.members
+            for i in range(len(members)):
+                with suppress(Unknown):
+                    skill = members[i].skill
+                    if skill is not None and len(skill) != n:
+                        yield AtPath(("team", "members", i, "skill"), skill,
+                                     f"needs one skill per stage ({n})")
+        with suppress(Unknown):
+            assumed = self.forecast.assumed_win_rates
+            if assumed is not None and len(assumed) != n:
+                yield AtPath(("forecast", "assumed_win_rates"), assumed,
+                             f"needs one win rate per stage ({n})")
+
+    @cross_field
+    def _names_unique(self):
+        """Stage names and channel names must be unique."""
+        for field, noun in (("stages", "stage"), ("channels", "channel")):
+            with suppress(Unknown):
+                items = getattr(self, field)
+                first: dict = {}
+                for i in range(len(items)):
+                    with suppress(Unknown):
+                        name = items[i].name
+                        if name in first:
+                            yield AtPath((field, i, "name"), name,
+                                         f"{noun} names must be unique ({field}[{first[name]}] "
+                                         "has this name too)")
+                        first.setdefault(name, i)
+
+    @cross_field
+    def _one_prospecting_channel(self):
+        """At most one channel may be `outbound_prospecting`."""
+        channels = self.channels
+        seen = None
+        for i in range(len(channels)):
+            with suppress(Unknown):
+                if channels[i].kind == "outbound_prospecting":
+                    if seen is not None:
+                        yield AtPath(("channels", i, "kind"), "outbound_prospecting",
+                                     "at most one outbound_prospecting channel is supported "
+                                     f"(channels[{seen}] is one)")
+                    seen = i if seen is None else seen
+
+    @cross_field
+    def _sales_cycle_bounded(self):
+        """The normal sales cycle (each stage's mean work hours at a rep's hours per day,
+        plus its mean decision days, summed) must be at most 7300 days (twenty years) for
+        every rep, so that every expected close date fits the tables' calendar."""
+        slowest = min(rep_hours_per_day(self.team))
+        days = typical_stage_days(self.stages, slowest)
+        cycle = sum(days)
+        if cycle <= MAX_CYCLE_DAYS:
+            return
+        k = max(range(len(days)), key=days.__getitem__)
+        stage = self.stages[k]
+        work = stage.mean_work_hours / slowest
+        field = "work_hours" if work >= stage.decision_days.mean else "decision_days"
+        yield AtPath(
+            ("stages", k, field), getattr(stage, field),
+            f"the normal sales cycle would be {cycle:,.0f} days at the slowest rep's "
+            f"{slowest:g} hours per day, more than the {MAX_CYCLE_DAYS:,.0f} allowed (so that "
+            f"expected close dates fit the tables' calendar); stage '{stage.name}' alone "
+            f"takes {days[k]:,.0f} days ({stage.mean_work_hours:g} work hours at {slowest:g} "
+            f"hours a day, then {stage.decision_days.mean:g} decision days): shorten "
+            "work_hours or decision_days, or raise hours_per_day",
+        )
+
+    @cross_field
+    def _lead_volume_capped(self):
+        """The inbound and campaign channels together may ask for at most 1,000,000 lead
+        arrivals in a run (warm-up included): each channel's peak rate per day, with its
+        seasonality and growth, times the run's days. More would need more memory and
+        time than a laptop has (a lead takes about 1.3 kB)."""
+        drawn = []
+        for i, channel in enumerate(self.channels):
+            with suppress(Unknown):
+                if channel.kind in MARKETING_KINDS:
+                    drawn.append((leads_drawn(channel, self), i, channel))
+        total = sum(n for n, _, _ in drawn)
+        if total <= MAX_LEADS_PER_RUN:
+            return
+        days = self.run_days
+        alone = [x for x in drawn if x[0] > MAX_LEADS_PER_RUN]
+        for n, i, channel in alone or [max(drawn, key=lambda x: x[0])]:
+            field = _volume_field(channel, days)
+            varying = channel.kind == "inbound" and (channel.seasonality is not None
+                                                      or channel.growth_per_year != 0)
+            asks = (f"channel '{channel.name}' asks for about {n:,.0f} lead arrivals" if alone
+                    else f"the inbound and campaign channels together ask for about "
+                    f"{total:,.0f} lead arrivals, {n:,.0f} of them from channel "
+                    f"'{channel.name}'")
+            how = (f"its peak rate, {n / days:,.1f} leads a day with seasonality and growth, "
+                   f"times the days; about {expected_leads(channel, self):,.0f} would arrive "
+                   "on average" if varying else f"{n / days:,.1f} leads a day")
+            yield AtPath(
+                ("channels", i, field), getattr(channel, field),
+                f"{asks} in a run of {days:,.0f} days, warm-up included ({how}); a run may "
+                f"ask for at most {MAX_LEADS_PER_RUN:,}: lower {field} or shorten the run",
+            )
+
+    @cross_field
+    def _prospecting_capped(self):
+        """Reps prospecting may bring at most 1,000,000 leads in a run: every rep working
+        the whole call list (`max_hours_per_week`) every week, at `leads_per_hour`."""
+        for i, channel in enumerate(self.channels):
+            with suppress(Unknown):
+                if channel.kind != "outbound_prospecting":
+                    continue
+                most = prospecting_leads_most(channel, self)
+                if most > MAX_LEADS_PER_RUN:
+                    yield AtPath(
+                        ("channels", i, "leads_per_hour"), channel.leads_per_hour,
+                        f"{self.team.reps} reps prospecting {channel.max_hours_per_week:g} "
+                        f"hours a week for {self.run_days / 7:,.0f} weeks (warm-up included) "
+                        f"could find about {most:,.0f} leads; a run may find at most "
+                        f"{MAX_LEADS_PER_RUN:,}: lower leads_per_hour or max_hours_per_week, "
+                        "or shorten the run")
 
     # -- conveniences -------------------------------------------------------------
     @property
@@ -617,18 +786,42 @@ class Scenario(_Frozen):
         return out
 
 
-class _AtPath(ValueError):
-    """A validation failure that knows the field path it belongs to."""
+def name_stages(data):
+    """``data`` (a scenario as read from TOML) with each stage given without a name called
+    ``Stage 1``, ``Stage 2``, ... by its position."""
+    if isinstance(data, dict) and isinstance(data.get("stages"), list):
+        stages = [dict(st, name=f"Stage {i + 1}") if isinstance(st, dict) and "name" not in st
+                  else st for i, st in enumerate(data["stages"])]
+        data = {**data, "stages": stages}
+    return data
 
-    def __init__(self, path, value, rule):
-        super().__init__(rule)
-        self.path, self.value, self.rule = tuple(path), value, rule
+
+_MEAN_PARAMETER = {"fixed": "value", "uniform": "high", "triangular": "high"}
+"""The parameter a bound on a distribution's mean points at (else ``mean``)."""
 
 
-def _get(obj, path):
-    for key in path:
-        try:
-            obj = obj[key] if isinstance(key, int) else getattr(obj, key)
-        except (IndexError, AttributeError):
-            return None
-    return obj
+def _mean_at_most(dist, cap: float, unit: str):
+    """``dist`` itself if its mean is at most ``cap``; else raises :class:`AtPath` at the
+    parameter that sets the mean. Numbers pass (their own bounds apply)."""
+    if isinstance(dist, float | int) or dist.mean <= cap:
+        return dist
+    param = _MEAN_PARAMETER.get(dist.dist, "mean")
+    value = dist.mean if param == "mean" else getattr(dist, param)
+    how = "" if param in ("mean", "value") else f" (this one's is {dist.mean:g})"
+    raise AtPath((param,), value, f"the mean must be at most {cap:g} {unit}{how}")
+
+
+def _volume_field(channel, run_days: float) -> str:
+    """The field to blame for a channel's lead volume: the growth or the seasonality when
+    the channel's rate alone would fit the cap, else the rate itself (or the budget)."""
+    if channel.kind == "outbound_campaign":
+        return "budget_per_month"
+    flat = channel.leads_per_week / 7 * run_days * PEAK_MARGIN
+    if flat <= MAX_LEADS_PER_RUN:
+        if channel.growth_per_year > 0:
+            season = max(channel.seasonality) if channel.seasonality is not None else 1.0
+            if flat * season <= MAX_LEADS_PER_RUN:
+                return "growth_per_year"
+        if channel.seasonality is not None:
+            return "seasonality"
+    return "leads_per_week"

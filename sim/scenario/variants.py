@@ -9,6 +9,7 @@ would be, so a bad change is reported in the same words.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from sim.scenario.errors import ScenarioError, dotted_path, lookup
 from sim.scenario.files import validate_scenario
@@ -75,9 +76,12 @@ def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario
 
     Raises
     ------
+    TypeError
+        If ``scenario`` is not a :class:`Scenario`, ``changes`` is not a dict, or one of
+        its keys is not a field path written as text.
     ScenarioError
         For a bad path or a value that breaks a rule, naming the field, the value and
-        the rule.
+        the rule (every problem at once).
 
     Examples
     --------
@@ -85,6 +89,7 @@ def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario
     >>> v.team.reps, v.stages[2].win_rate
     (7, 0.6)
     """
+    _check_arguments(scenario, changes, source)
     data = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
     for path, value in changes.items():
         parts = parse_path(path, source)
@@ -105,6 +110,28 @@ def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario
         except (IndexError, TypeError):
             raise ScenarioError(source, [f"{path}: no such field"]) from None
     return validate_scenario(data, source)
+
+
+def _check_arguments(scenario, changes, source) -> None:
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"vary: scenario must be a Scenario (from load_scenario, "
+                        f"parse_scenario or Scenario()), not {_kind(scenario)}")
+    if not isinstance(changes, Mapping):
+        raise TypeError("vary: changes must be a dict of field path -> new value, such as "
+                        f"{{'team.reps': 7, 'stages[2].win_rate': 0.6}}, not {_kind(changes)}")
+    for path in changes:
+        if not isinstance(path, str):
+            raise TypeError(f"vary: changes: each key must be a field path written as text, "
+                            f"such as 'stages[2].win_rate', not {_kind(path)} {path!r}")
+    if not isinstance(source, str):
+        raise TypeError(f"vary: source must be text naming where the changes came from, "
+                        f"not {_kind(source)}")
+
+
+def _kind(value) -> str:
+    """``a list``, ``an int``: the type of ``value`` in words."""
+    name = type(value).__name__
+    return f"{'an' if name[:1] in 'aeiou' else 'a'} {name}"
 
 
 def policy_changes(scenario: Scenario, name: str) -> dict:

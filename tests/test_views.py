@@ -281,6 +281,26 @@ def test_distribution_by_status_and_by_category_on_hand_built_history():
     assert list(owners["owner"]) == ["Ann", "Bob"] and list(owners["count"]) == [3, 3]
 
 
+def test_distribution_of_the_deals_created_in_the_results_period_only():
+    res = _fake()
+    # on day 30 the list holds 0-4; deal 3, created on day -8 in the warm-up, is left out
+    mine = distribution(res, "status", on=30, include_warmup=False)
+    assert list(mine["status"]) == list(STATUSES)
+    assert list(mine["count"]) == [1, 1, 2]  # tracking 2; won 0; lost 1, 4
+    np.testing.assert_allclose(mine["amount"], [3000, 1000, 7000])
+    np.testing.assert_allclose(mine["count_share"], [0.25, 0.25, 0.5])
+    everything = distribution(res, "status", on=30)  # the default keeps the warm-up's
+    assert list(everything["count"]) == [2, 1, 2]
+    by_month = distribution(res, "created_month", include_warmup=False)
+    assert list(by_month["created_month"]) == ["2026-01", "2026-02"]
+    assert list(by_month["count"]) == [4, 1]
+    # with the other filters: tracking at the end, created in the period
+    tracking = distribution(res, "owner", status="tracking", include_warmup=False)
+    assert dict(zip(tracking["owner"], tracking["count"], strict=True)) == {"Ann": 1, "Bob": 1}
+    in_warmup = distribution(res, "type", on=-1, include_warmup=False)
+    assert list(in_warmup["count"]) == [0, 0] and in_warmup["count_share"].isna().all()
+
+
 def test_distribution_by_time():
     res = _fake()
     by_month = distribution(res, "created_month")
@@ -510,6 +530,15 @@ def test_distribution_by_status_matches_the_opportunity_table(run):
         assert d.loc[status, "amount"] == pytest.approx(mine["amount"].sum())
     tracking = distribution(run, "channel", on=60, status="tracking")
     assert tracking["count"].sum() == funnel(run, on=60)["count"].sum()
+
+
+def test_distribution_of_the_results_period_counts_the_kpis_opportunities(run):
+    k = run.kpis()
+    mine = distribution(run, "status", include_warmup=False).set_index("status")["count"]
+    assert mine.sum() == k["opportunities"]
+    # created in the period and decided by its end means closed in it: at most the KPIs'
+    assert mine["won"] <= k["won"] and mine["lost"] <= k["lost"]
+    assert mine["tracking"] <= k["open"]
 
 
 def test_cohort_funnel_matches_the_stage_history(run):

@@ -53,7 +53,7 @@ def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) ->
     opps = result.opportunities.set_index("opportunity_id")
     h_owner = hist["owner"].map(rep_index).to_numpy()
     active = in_stage(hist["entered_day"], hist["decided_day"], t)
-    rates = np.asarray(sc.win_rates)[hist["stage_index"].to_numpy()]
+    rates = np.asarray(sc.win_rates)[hist["stage_index"].to_numpy(dtype=int)]
     days_to_close = hist["expected_close_day"].to_numpy()[:, None] - t
     few = BestFewRule.of(sc).holds(rates[:, None], days_to_close)
 

@@ -223,7 +223,8 @@ def _time_key(frame: pd.DataFrame, by: str) -> pd.Series:
     return frame[column].dt.to_period(COHORT_PERIODS[period]).astype(str)
 
 
-def distribution(result, by: str, on=None, status=None) -> pd.DataFrame:
+def distribution(result, by: str, on=None, status=None,
+                 include_warmup: bool = True) -> pd.DataFrame:
     """Distribution statistics of the opportunity list on ``on``.
 
     The course's three views: by opportunity category or type (``type``, ``kind``,
@@ -239,10 +240,20 @@ def distribution(result, by: str, on=None, status=None) -> pd.DataFrame:
         One of :data:`DISTRIBUTION_BY`.
     on : date, pandas.Timestamp, str, int or float, optional
         The date of the list (see :func:`opportunity_list`); default the end of the
-        results period. All deals created by then count, warm-up ones included.
+        results period. All deals created by then count, warm-up ones included, unless
+        ``include_warmup`` is false.
     status : str or list of str, optional
         Keep only deals with this status (or these statuses) on ``on``; default all.
         Grouping by ``lost_reason`` keeps only the deals lost by then.
+    include_warmup : bool
+        Count the deals created in the warm-up too (the default: the whole CRM list on
+        ``on``). False keeps only the deals created in the results period
+        (``created_day >= 0``): the same deals as the headline's ``opportunities``
+        (:func:`sim.analysis.metrics.kpis`) when ``on`` is the end of the run. Their
+        status is still the one they had on ``on``, so with ``by="status"`` the ``won``
+        and ``lost`` rows count deals *created* in the period and decided by ``on``,
+        while the headline's ``won`` and ``lost`` count deals *closed* in it (some of
+        them created in the warm-up).
 
     Returns
     -------
@@ -270,6 +281,8 @@ def distribution(result, by: str, on=None, status=None) -> pd.DataFrame:
             raise ValueError(f"unknown status {unknown[0]!r}: choose from "
                              f"{', '.join(STATUSES)}")
         view = view[view["status"].isin(wanted)]
+    if not include_warmup:
+        view = view[view["created_day"] >= 0]
 
     if by == "lost_reason":
         view = view[view["status"] == "lost"]

@@ -3,6 +3,14 @@
 Figures are embedded as PNG data, styles are inline, and nothing is fetched from the
 network. The report holds the KPIs, the opportunity view, the forecast, the
 diagnostics, the money after the win, and the scenario that produced it all.
+
+Honest pages. The headline counts the *results period* (``start_date`` to
+``start_date + horizon_days``; the warm-up before it is left out). Every table says in
+a one-line note (class ``scope``) what it counts: the results period, the pipeline at
+the end of the run, or deals created since the warm-up. A figure that cannot be
+computed (a win rate without closed deals, DSO without billings, a forecast without a
+whole period) shows as ``n/a``, with the reason in a note under its table or card; a
+table or panel with nothing to show says "No data" and why.
 """
 
 from __future__ import annotations
@@ -10,14 +18,14 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import math
 from pathlib import Path
 
 import pandas as pd
 
 from sim.analysis import cash, diagnostics, forecast, views
+from sim.analysis.volatility import bookings_by_period
 from sim.presentation import plots
-from sim.rules.calendar import last_date
+from sim.rules.calendar import last_date, results_periods
 from sim.scenario.files import to_toml
 
 CSS = """
@@ -30,6 +38,8 @@ h2 { font-size: 1.5rem; border-bottom: 3px solid #0072B2; padding-bottom: .2rem;
 h3 { font-size: 1.15rem; margin-top: 1.5rem; }
 p.lead { color: #444; margin-top: 0; }
 p.note { color: #555; font-size: .95rem; }
+p.scope { color: #555; font-size: .9rem; font-style: italic; margin-bottom: .2rem; }
+p.nodata { background: #f6f6f6; border-left: 5px solid #999; padding: .5rem .8rem; }
 table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .92rem; }
 th, td { padding: .3rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
 th { background: #f2f6fa; }
@@ -39,6 +49,7 @@ td.text, th.text { text-align: left; }
 .kpi { background: #f2f6fa; border-radius: 8px; padding: .6rem .8rem; }
 .kpi .v { font-size: 1.5rem; font-weight: 600; }
 .kpi .k { color: #444; font-size: .9rem; }
+.kpi .why { color: #555; font-size: .8rem; }
 .warn { background: #fff4e5; border-left: 5px solid #E69F00; padding: .5rem .8rem; }
 .ok { background: #eef8f0; border-left: 5px solid #009E73; padding: .5rem .8rem; }
 img { max-width: 100%; height: auto; margin: .5rem 0 1rem; }
@@ -51,6 +62,17 @@ SECTIONS = [("kpis", "Headline figures"), ("view", "Opportunity view"),
             ("money", "After the win: contracts, invoices and cash"),
             ("scenario", "Scenario used")]
 
+NA = "n/a"
+"""How the report shows a figure that is not defined (never ``nan``, never blank)."""
+
+NO_DATA = "No data"
+"""How a table or panel with nothing to show begins its sentence."""
+
+# the scopes the tables share; each table's note says which one it counts
+RESULTS = "the results period"
+END_PIPELINE = ("The pipeline at the end of the run: every deal still tracking then, "
+                "whenever it was created (deals from the warm-up included).")
+
 
 # -- small HTML helpers -------------------------------------------------------------------
 
@@ -58,15 +80,27 @@ def _esc(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _missing(value) -> bool:
+    """True for None, NaN and NaT: a figure that is not defined."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
 def _fmt(value, kind: str, currency: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
+    if _missing(value):
+        return NA
     if kind == "money":
         return plots.format_money(float(value), currency)
     if kind == "pct":
         return f"{value:.1%}"
     if kind == "pct100":
         return f"{value:+.1f}%"
+    if kind == "pct100abs":
+        return f"{value:.1f}%"
     if kind == "days":
         return f"{value:,.0f} days"
     if kind == "int":
@@ -76,15 +110,45 @@ def _fmt(value, kind: str, currency: str) -> str:
     if kind == "date":
         return pd.Timestamp(value).strftime("%Y-%m-%d")
     if kind == "bool":
-        return "yes" if value else ""
+        return "yes" if value else "no"
     return str(value)
 
 
-def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], currency: str,
+def _scope(text: str) -> str:
+    return f'<p class="note scope">{_esc(text)}</p>'
+
+
+def _no_data(why: str) -> str:
+    """The sentence a panel shows instead of an empty table or figure."""
+    return f'<p class="nodata">{NO_DATA}: {_esc(why)}</p>'
+
+
+def _table(df: pd.DataFrame | None, columns: dict[str, tuple[str, str]], currency: str, *,
+           scope: str, empty: str, na: dict[str, str] | None = None,
            limit: int | None = None) -> str:
-    """An HTML table of ``columns`` = {column: (heading, kind)}."""
+    """An HTML table of ``columns`` = {column: (heading, kind)}, after its scope note.
+
+    Parameters
+    ----------
+    df : DataFrame or None
+        The rows; None or no rows shows ``empty`` instead of a table.
+    columns : dict
+        Column -> (heading, kind), kind as for :func:`_fmt`.
+    currency : str
+        The scenario's currency, for money.
+    scope : str
+        One line saying what the table counts (the results period, the pipeline at the
+        end...), shown above it.
+    empty : str
+        Why there is nothing to show, for a table without rows ("No data: ...").
+    na : dict, optional
+        Column -> why a value in it can be undefined; each column that shows ``n/a``
+        gets a line under the table with its reason.
+    limit : int, optional
+        Show only the first rows.
+    """
     if df is None or len(df) == 0:
-        return '<p class="note">Nothing to show.</p>'
+        return _scope(scope) + _no_data(empty)
     rows = df.head(limit) if limit else df
     head = "".join(
         f'<th class="{"text" if kind == "text" else ""}">{_esc(title)}</th>'
@@ -96,9 +160,15 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], currency: str,
             f"{_esc(_fmt(row[col], kind, currency))}</td>"
             for col, (_, kind) in columns.items())
         body.append(f"<tr>{cells}</tr>")
+    reasons = na or {}
+    undefined = "".join(
+        f'<p class="note">{NA} under “{_esc(title)}”: '
+        f"{_esc(reasons.get(col, 'not defined for that row'))}.</p>"
+        for col, (title, _) in columns.items() if rows[col].isna().any())
     more = (f'<p class="note">Showing {limit} of {len(df):,} rows; the CSV files hold '
             "them all.</p>" if limit and len(df) > limit else "")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>{more}"
+    return (f"{_scope(scope)}<table><tr>{head}</tr>{''.join(body)}</table>"
+            f"{undefined}{more}")
 
 
 def _figure(fig, alt: str) -> str:
@@ -123,20 +193,62 @@ KPI_LABELS = [
     ("bookings_cv_quarter", "Bookings swing per quarter (CV)", "float"),
 ]
 
+KPI_UNDEFINED = {
+    "lead_to_opportunity_rate": "no lead arrived in the period",
+    "win_rate": "no deal was won or lost in the period",
+    "dso_days": "nothing was invoiced in the period",
+    "avg_deal_size": "no deal was won in the period",
+    "avg_cycle_days": "no deal was won in the period",
+    "rep_utilization": "the reps had no selling hours",
+}
+"""Why a headline figure can be undefined (the swing's reason depends on the run)."""
+
+
+def _swing_reason(result) -> str:
+    whole = len(bookings_by_period(result, "quarter"))
+    if whole < 2:
+        return (f"the period holds {whole} whole quarter{'' if whole == 1 else 's'}; "
+                "a swing needs two")
+    return "nothing was booked in the whole quarters"
+
 
 def _kpis(result, k: dict) -> str:
     cur = result.scenario.currency
+    why = KPI_UNDEFINED | {"bookings_cv_quarter": _swing_reason(result)}
     cards = "".join(
         f'<div class="kpi"><div class="v">{_esc(_fmt(k[key], kind, cur))}</div>'
-        f'<div class="k">{_esc(label)}</div></div>' for key, label, kind in KPI_LABELS)
+        f'<div class="k">{_esc(label)}</div>'
+        + (f'<div class="why">{NA}: {_esc(why.get(key, "not defined"))}</div>'
+           if _missing(k[key]) else "")
+        + "</div>" for key, label, kind in KPI_LABELS)
+    period = result.scenario.forecast.period
     return (f'<div class="kpis">{cards}</div>'
             '<p class="note">Counts of leads and opportunities are those created in the '
-            "period; won, lost, bookings and the win rate count deals closed in it.</p>"
-            + _figure(plots.bookings_chart(result, result.scenario.forecast.period),
-                      "Bookings per period"))
+            "results period; won, lost, bookings, the win rate, deal size and cycle count "
+            "deals closed in it (some of them created in the warm-up); open counts the "
+            "pipeline at the end of the run, whenever its deals were created; billings and "
+            "cash count money invoiced and paid in the period.</p>"
+            + _scope(f"Bookings per whole {period} of {RESULTS}.")
+            + _figure(plots.bookings_chart(result, period), "Bookings per period"))
 
 
-def _view(result) -> str:
+def _distribution(result, by: str, title: str, n_opps: int) -> str:
+    cur = result.scenario.currency
+    d = views.distribution(result, by, include_warmup=False)
+    heading = title.removeprefix("By ").capitalize()
+    return _table(
+        d if d["count"].sum() > 0 else None,
+        {by: (heading, "text"), "count": ("Deals", "int"), "count_share": ("Share", "pct"),
+         "amount": ("Amount", "money"), "amount_share": ("Share of amount", "pct")}, cur,
+        scope=(f"Deals created in {RESULTS} (the headline's {n_opps:,} opportunities), "
+               "with their status at the end of the run; deals created in the warm-up "
+               "are left out."),
+        empty="no opportunity was created in the results period.",
+        na={"count_share": "no deal to share out",
+            "amount_share": "the deals have no amount to share out"})
+
+
+def _view(result, k: dict) -> str:
     sc = result.scenario
     cur = sc.currency
     fun = views.funnel(result)
@@ -144,20 +256,23 @@ def _view(result) -> str:
            "The funnel counts only opportunities still in <em>tracking</em> status: won and "
            "lost deals have left it.</p>",
            _figure(plots.funnel_chart(result), "Funnel by count and amount"),
-           _table(fun, {"stage": ("Stage", "text"), "count": ("Open deals", "int"),
-                        "amount": ("Amount", "money"),
-                        "weighted_amount": ("Weighted amount", "money"),
-                        "win_rate": ("Stage win rate", "pct"),
-                        "rotting": ("Rotting", "int")}, cur),
+           _table(fun if fun["count"].sum() > 0 else None, {
+               "stage": ("Stage", "text"), "count": ("Open deals", "int"),
+               "amount": ("Amount", "money"), "weighted_amount": ("Weighted amount", "money"),
+               "win_rate": ("Stage win rate", "pct"), "rotting": ("Rotting", "int")}, cur,
+                  scope=END_PIPELINE, empty="no deal was tracking at the end of the run."),
            "<h3>The pipeline over time</h3>",
+           _scope(f"Open deals per stage every week of {RESULTS}, whenever created."),
            _figure(plots.pipeline_chart(result), "Open deals per stage over time"),
            "<h3>Miller Heiman levels over time</h3>",
            "<p class=\"note\">Above the Funnel: unverified leads. In the Funnel: verified "
            "opportunities. Best Few: likely to close soon. Orders: won, hand-over pending. "
            "A shrinking Above-the-Funnel stock warns of a bookings slump about one sales "
            "cycle later.</p>",
+           _scope(f"The stock of each level every week of {RESULTS}, whenever created."),
            _figure(plots.levels_chart(result), "Miller Heiman level stock over time"),
            "<h3>Where the reps' time went</h3>",
+           _scope(f"Hours worked in {RESULTS}."),
            _figure(plots.time_by_level_chart(result), "Rep time by level")]
     lst = views.opportunity_list(result)
     open_deals = lst[lst["status"] == "tracking"]
@@ -169,16 +284,13 @@ def _view(result) -> str:
                 "expected_close": ("Expected close", "date"), "stage": ("Stage", "text"),
                 "amount": ("Amount", "money"), "level": ("Level", "text"),
                 "days_in_stage": ("Days in stage", "int"), "rotting": ("Rotting", "bool")},
-                cur, limit=40)]
+                cur, limit=40, scope=END_PIPELINE,
+                empty="no deal was tracking at the end of the run.")]
     for by, title in [("type", "By type"), ("kind", "Contracts and orders"),
                       ("channel", "By channel"), ("status", "By status"),
                       ("created_quarter", "By quarter created")]:
-        d = views.distribution(result, by)
         out += [f"<h3>Distribution: {_esc(title.lower())}</h3>",
-                _table(d, {by: (title.removeprefix("By ").capitalize(), "text"),
-                           "count": ("Deals", "int"), "count_share": ("Share", "pct"),
-                           "amount": ("Amount", "money"),
-                           "amount_share": ("Share of amount", "pct")}, cur)]
+                _distribution(result, by, title, k["opportunities"])]
     coh = views.cohort_funnel(result)
     wide = coh.pivot_table(index="cohort", columns="step_index", values="reached",
                            aggfunc="sum", fill_value=0)
@@ -190,93 +302,145 @@ def _view(result) -> str:
             "reached each stage. Unlike the funnel on a date, a stuck deal cannot make the "
             "top look fat.</p>",
             _table(wide, {c: (c.capitalize() if c == "cohort" else c,
-                              "text" if c == "cohort" else "int") for c in wide.columns}, cur)]
+                              "text" if c == "cohort" else "int") for c in wide.columns}, cur,
+                   scope=(f"Deals created in {RESULTS}, by quarter created; a stage counts "
+                          "as reached by the end of the run."),
+                   empty="no opportunity was created in the results period.")]
     return "".join(out)
 
 
 def _forecast(result) -> str:
     sc = result.scenario
     cur = sc.currency
+    period = sc.forecast.period
     table = forecast.forecast_table(result)
     acc = forecast.accuracy(result).summary()
     believed = ("the true stage win rates" if sc.forecast.assumed_win_rates is None else
                 "assumed win rates of " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
     slipped = forecast.slipped_deals(result)
+    no_whole = f"the results period holds no whole {period}, so no forecast can be scored yet"
+    if table.empty:
+        scored = ""  # the table's place says why
+    elif acc["forecast_periods"] == 0:
+        scored = (f"<p>Bias, mean absolute error and the share within 5%: {NA}, since no "
+                  f"whole {period} had any bookings to measure an error against.</p>")
+    else:
+        scored = (
+            f"<p>Bias {_esc(_fmt(acc['forecast_bias_pct'], 'pct100', cur))} (the average "
+            "signed error), mean absolute error "
+            f"{_esc(_fmt(acc['forecast_mape_pct'], 'pct100abs', cur))}; "
+            f"{_esc(_fmt(acc['forecast_within_5pct_share'], 'pct', cur))} of the "
+            f"{acc['forecast_periods']} {period}s with bookings within 5% "
+            "(in industry surveys only about a quarter of forecasts are).</p>")
     return "".join([
-        f"<p class=\"lead\">Each {sc.forecast.period} the manager forecasts bookings on its "
+        f"<p class=\"lead\">Each {period} the manager forecasts bookings on its "
         f"first day: deals already won plus every open deal expected to close in the "
-        f"{sc.forecast.period}, weighted by {_esc(believed)}. Commit deals are the Best Few; "
+        f"{period}, weighted by {_esc(believed)}. Commit deals are the Best Few; "
         "best case adds likely deals; pipeline is the rest.</p>",
+        _scope(f"Whole {period}s of {RESULTS}; a part {period} at the end is not scored."),
         _figure(plots.forecast_chart(result), "Forecast against actual"),
         _table(table, {"period": ("Period", "text"), "quota": ("Quota", "money"),
                        "forecast": ("Forecast", "money"), "commit": ("Commit", "money"),
                        "best_case": ("Best case", "money"), "pipeline": ("Pipeline", "money"),
                        "actual": ("Actual", "money"), "error_pct": ("Error", "pct100"),
-                       "attainment_pct": ("Quota attained", "pct100")}, cur),
-        f"<p>Bias {_esc(_fmt(acc['forecast_bias_pct'], 'pct100', cur))} (the average "
-        "signed error), mean absolute error "
-        f"{_esc(_fmt(acc['forecast_mape_pct'], 'pct100', cur))}; "
-        f"{acc['forecast_within_5pct_share']:.0%} of periods within 5% "
-        "(in industry surveys only about a quarter of forecasts are).</p>",
+                       "attainment_pct": ("Quota attained", "pct100abs")}, cur,
+               scope=(f"Whole {period}s of {RESULTS}: the forecast made on each one's first "
+                      "day, from the pipeline then (deals from the warm-up included), "
+                      f"against the deals won in the {period}."),
+               empty=no_whole + ".",
+               na={"quota": "no quota is set (forecast.quota_per_period)",
+                   "attainment_pct": "no quota is set (forecast.quota_per_period)",
+                   "error_pct": (f"nothing was won in the {period}, and an error in "
+                                 "percent of nothing is not defined")}),
+        scored,
         f"<h3>Slipped deals ({len(slipped)})</h3>",
         "<p class=\"note\">Open deals whose expected close date has passed.</p>",
         _table(slipped, {"opportunity_id": ("Deal", "int"), "owner": ("Owner", "text"),
                          "stage": ("Stage", "text"), "amount": ("Amount", "money"),
                          "expected_close": ("Expected close", "date"),
-                         "days_overdue": ("Days overdue", "int")}, cur, limit=20),
+                         "days_overdue": ("Days overdue", "int")}, cur, limit=20,
+               scope=END_PIPELINE,
+               empty="no open deal had passed its expected close date at the end of the run."),
     ])
 
 
-def _diagnostics(result) -> str:
+def _diagnostics(result, k: dict) -> str:
     sc = result.scenario
     cur = sc.currency
     gaps = diagnostics.capability_gaps(result)
     flagged = gaps[gaps["flagged"]]
-    gap_text = ('<p class="ok">No rep converts significantly worse than the rest of the team '
-                "at any stage.</p>" if flagged.empty else
-                '<p class="warn">Capability gaps: '
-                + "; ".join(f"{_esc(r.rep)} at {_esc(r.stage)} ({r.conversion_rate:.0%} vs "
-                            f"{r.rest_conversion_rate:.0%} for the rest)"
-                            for r in flagged.itertuples()) + ".</p>")
+    if not gaps["tested"].any():
+        gap_text = ('<p class="note">No capability test: no rep and stage had enough '
+                    "decisions in the period (at least 10 for the rep and 10 for the rest "
+                    "of the team).</p>")
+    elif flagged.empty:
+        gap_text = ('<p class="ok">No rep converts significantly worse than the rest of the '
+                    "team at any stage.</p>")
+    else:
+        gap_text = ('<p class="warn">Capability gaps: '
+                    + "; ".join(f"{_esc(r.rep)} at {_esc(r.stage)} ({r.conversion_rate:.0%} "
+                                f"vs {r.rest_conversion_rate:.0%} for the rest)"
+                                for r in flagged.itertuples()) + ".</p>")
     conv = diagnostics.stage_conversion(result)
     team = conv[conv["rep"] == "team"]
     dry = diagnostics.dry_top_warning(result)
-    dry_text = ('<p class="ok">No dry-top warning: leads kept arriving at every rep.</p>'
-                if dry.empty else
-                f'<p class="warn">Dry top: {len(dry)} rep-weeks with too few new leads, '
-                f"first on {pd.Timestamp(dry['date'].iloc[0]):%Y-%m-%d} "
-                f"({_esc(dry['rep'].iloc[0])}). Expect a bookings slump about one sales cycle "
-                "later.</p>")
+    if k["leads"] == 0:
+        dry_text = _no_data("no lead arrived in the results period: the top of the funnel "
+                            "was empty throughout, with no flow to compare against.")
+    elif dry.empty:
+        dry_text = ('<p class="ok">No dry-top warning: leads kept arriving at every rep.</p>')
+    else:
+        dry_text = (f'<p class="warn">Dry top: {len(dry)} rep-weeks with too few new leads, '
+                    f"first on {pd.Timestamp(dry['date'].iloc[0]):%Y-%m-%d} "
+                    f"({_esc(dry['rep'].iloc[0])}). Expect a bookings slump about one sales "
+                    "cycle later.</p>")
     neglect = diagnostics.neglect_summary(result)
     rotting = diagnostics.rotting_deals(result)
+    lost = diagnostics.lost_reasons(result)
+    no_decision = "no deal was decided at this stage in the period"
     return "".join([
         "<h3>Capability: stage conversion</h3>", gap_text,
-        _table(team, {"stage": ("Stage", "text"), "decided": ("Decided", "int"),
-                      "advanced": ("Advanced", "int"),
-                      "conversion_rate": ("Conversion", "pct"),
-                      "mean_days_in_stage": ("Days in stage", "float"),
-                      "mean_wait_days": ("Waiting for the rep", "float")}, cur),
-        "<h3>Anomalies: the top of the funnel</h3>", dry_text,
+        _table(team if team["decided"].sum() > 0 else None, {
+            "stage": ("Stage", "text"), "decided": ("Decided", "int"),
+            "advanced": ("Advanced", "int"), "conversion_rate": ("Conversion", "pct"),
+            "mean_days_in_stage": ("Days in stage", "float"),
+            "mean_wait_days": ("Waiting for the rep", "float")}, cur,
+            scope=f"Decisions made in {RESULTS}, whenever the deal entered the stage.",
+            empty="no deal was decided at any stage in the results period.",
+            na={"conversion_rate": no_decision, "mean_days_in_stage": no_decision,
+                "mean_wait_days": no_decision + " after its work had started"}),
+        "<h3>Anomalies: the top of the funnel</h3>",
+        _scope(f"Leads arriving at each rep, reviewed weekly over {RESULTS}."), dry_text,
         "<h3>Preventing lost customers: rotting and neglect</h3>",
         _table(neglect, {"rep": ("Rep", "text"), "tracking": ("Open", "int"),
                          "rotting": ("Rotting", "int"),
                          "rotting_amount": ("Rotting amount", "money"),
                          "stuck": ("Stuck", "int"), "lost": ("Lost", "int"),
-                         "lost_to_neglect": ("Lost to neglect", "int")}, cur),
+                         "lost_to_neglect": ("Lost to neglect", "int")}, cur,
+               scope=("Open, rotting and stuck: the pipeline at the end of the run (deals "
+                      f"from the warm-up included); lost: deals closed in {RESULTS}."),
+               empty="the team has no reps."),
         _table(rotting, {"opportunity_id": ("Deal", "int"), "owner": ("Owner", "text"),
                          "stage": ("Stage", "text"), "amount": ("Amount", "money"),
                          "days_idle": ("Days idle", "int"),
-                         "waiting_on": ("Waiting on", "text")}, cur, limit=15),
+                         "waiting_on": ("Waiting on", "text")}, cur, limit=15,
+               scope=END_PIPELINE, empty="no open deal was rotting at the end of the run."),
         "<h3>Balancing the load</h3>",
         _table(diagnostics.load_balance(result), {
             "rep": ("Rep", "text"), "leads": ("Leads", "int"),
             "opportunities": ("Opportunities", "int"), "won": ("Won", "int"),
             "bookings": ("Bookings", "money"), "open_pipeline": ("Open pipeline", "money"),
-            "utilisation": ("Utilisation", "pct")}, cur),
+            "utilisation": ("Utilisation", "pct")}, cur,
+            scope=(f"Leads and opportunities created in {RESULTS}, deals won in it, hours "
+                   "worked in it; open pipeline: at the end of the run, whenever created."),
+            empty="the team has no reps.",
+            na={"utilisation": "the rep had no selling hours"}),
         "<h3>Why deals were lost</h3>",
-        _table(diagnostics.lost_reasons(result), {
+        _table(lost if lost["deals"].sum() > 0 else None, {
             "lost_reason": ("Reason", "text"), "deals": ("Deals", "int"),
-            "share": ("Share", "pct"), "amount": ("Amount", "money")}, cur),
+            "share": ("Share", "pct"), "amount": ("Amount", "money")}, cur,
+            scope=f"Deals lost in {RESULTS}, whenever they were created.",
+            empty="no deal was lost in the results period."),
         "<h3>Channel economics: inbound against outbound</h3>",
         _table(diagnostics.channel_economics(result), {
             "channel": ("Channel", "text"), "cost": ("Cost", "money"),
@@ -284,7 +448,14 @@ def _diagnostics(result) -> str:
             "cost_per_lead": ("Per lead", "money"),
             "cost_per_opportunity": ("Per opportunity", "money"),
             "cost_per_win": ("Per won deal", "money"),
-            "bookings_per_cost": ("Bookings per unit of cost", "float")}, cur),
+            "bookings_per_cost": ("Bookings per unit of cost", "float")}, cur,
+            scope=(f"Cost over {RESULTS}; leads and opportunities created in it; deals won "
+                   "in it (some from leads of the warm-up)."),
+            empty="the scenario has no channels.",
+            na={"cost_per_lead": "no lead from the channel in the period",
+                "cost_per_opportunity": "no opportunity from the channel in the period",
+                "cost_per_win": "no deal from the channel won in the period",
+                "bookings_per_cost": "the channel cost nothing in the period"}),
         "<h3>Pipeline velocity</h3>",
         "<p class=\"note\">Open deals x win rate x average deal size / cycle length: the "
         "money the pipeline turns into per day.</p>",
@@ -293,53 +464,90 @@ def _diagnostics(result) -> str:
             "win_rate": ("Win rate", "pct"), "avg_deal_size": ("Deal size", "money"),
             "cycle_days": ("Cycle", "days"),
             "velocity_per_day": ("Velocity per day", "money"),
-            "bookings_per_day": ("Booked per day", "money")}, cur),
+            "bookings_per_day": ("Booked per day", "money")}, cur,
+            scope=(f"Over {RESULTS}: open deals on an average day, and the win rate, deal "
+                   "size and cycle of the deals closed in it."),
+            empty="the team has no reps.",
+            na={"win_rate": "no deal of the rep (or team) was won or lost in the period",
+                **dict.fromkeys(("avg_deal_size", "cycle_days"),
+                                "no deal of the rep (or team) was won in the period"),
+                "velocity_per_day": "it needs a win rate, a deal size and a cycle"}),
     ])
 
 
 def _money(result) -> str:
-    cur = result.scenario.currency
-    period = result.scenario.forecast.period
+    sc = result.scenario
+    cur = sc.currency
+    period = sc.forecast.period
+    dso = cash.dso_by_period(result, period)
+    whole = results_periods(sc, period)["whole"].to_numpy()
+    dso = dso.assign(label=[f"{pd.Timestamp(p):%Y-%m-%d}" + ("" if w else " (part)")
+                            for p, w in zip(dso["period"], whole, strict=True)])
+    parts = cash.sales_cycle_summary(result)
+    ageing = cash.receivables_ageing(result)
+    signed = cash.contract_statistics(result, "kind")
+    contract_scope = (f"Contracts and orders signed in {RESULTS}; invoiced and collected: "
+                      "to the end of the run.")
     return "".join([
         "<p class=\"lead\">Bookings count a deal when the customer signs, billings when it is "
         "invoiced at the milestones of its payment plan, and cash when the customer pays, "
         "often late. Days sales outstanding (DSO) measures how long the money stays "
         "out.</p>",
+        _scope(f"Money booked, invoiced and paid in each {period} of {RESULTS}."),
         _figure(plots.cash_chart(result, period), "Bookings, billings and cash"),
-        _table(cash.dso_by_period(result, period), {
-            "period": ("Period", "date"), "bookings": ("Bookings", "money"),
+        _table(dso, {
+            "label": ("Period", "text"), "bookings": ("Bookings", "money"),
             "billings": ("Billings", "money"), "cash": ("Cash", "money"),
             "receivables": ("Receivables at the end", "money"), "dso_days": ("DSO", "days")},
-            cur),
+            cur,
+            scope=(f"Each {period} of {RESULTS}, by its first day (a part {period} is "
+                   "marked); receivables at its end include invoices from the warm-up "
+                   "still unpaid."),
+            empty="the results period is empty.",
+            na={"dso_days": f"nothing was invoiced in the {period}"}),
         "<h3>Receivables ageing at the end</h3>",
-        _table(cash.receivables_ageing(result), {
+        _table(ageing if ageing["invoices"].sum() > 0 else None, {
             "bucket": ("Days since invoiced", "text"), "invoices": ("Invoices", "int"),
-            "amount": ("Owed", "money"), "overdue": ("Of which overdue", "money")}, cur),
+            "amount": ("Owed", "money"), "overdue": ("Of which overdue", "money")}, cur,
+            scope=("Invoices still owed at the end of the run, whenever they were issued "
+                   "(the warm-up's included)."),
+            empty="nothing was owed at the end of the run."),
         "<h3>Contract statistics</h3>",
-        _table(cash.contract_statistics(result, "kind"), {
+        _table(signed, {
             "kind": ("Kind", "text"), "count": ("Count", "int"), "amount": ("Amount", "money"),
-            "invoiced": ("Invoiced", "money"), "collected": ("Collected", "money")}, cur),
-        _table(cash.contract_statistics(result, "status"), {
+            "invoiced": ("Invoiced", "money"), "collected": ("Collected", "money")}, cur,
+            scope=contract_scope, empty="no contract or order was signed in the results period."),
+        _table(cash.contract_statistics(result, "status") if len(signed) else None, {
             "status": ("Status", "text"), "count": ("Count", "int"),
             "amount": ("Amount", "money"), "invoiced": ("Invoiced", "money"),
-            "collected": ("Collected", "money")}, cur),
+            "collected": ("Collected", "money")}, cur,
+            scope=contract_scope, empty="no contract or order was signed in the results period."),
         "<h3>The sales cycle in four parts</h3>",
-        _table(cash.sales_cycle_summary(result), {
+        _table(parts if parts["deals"].sum() > 0 else None, {
             "part": ("Part", "text"), "mean_days": ("Average days", "float"),
-            "deals": ("Deals", "int")}, cur),
+            "deals": ("Deals", "int")}, cur,
+            scope=(f"Deals won in {RESULTS}, whenever created; collection: those fully paid "
+                   "by the end of the run."),
+            empty="no deal was won in the results period.",
+            na={"mean_days": "none of the deals won in the period was fully paid by the end"}),
     ])
 
 
 def build_report(result) -> str:
-    """The report of one run as a self-contained HTML document."""
+    """The report of one run as a self-contained HTML document.
+
+    Every table carries a scope note saying what it counts; undefined figures show as
+    ``n/a`` with their reason, and empty panels say "No data" and why (see the module's
+    notes). It works on any run, also one without leads, opportunities or wins.
+    """
     sc = result.scenario
     k = result.kpis()
     end = last_date(sc)
     parts = {
         "kpis": _kpis(result, k),
-        "view": _view(result),
+        "view": _view(result, k),
         "forecast": _forecast(result),
-        "diagnostics": _diagnostics(result),
+        "diagnostics": _diagnostics(result, k),
         "money": _money(result),
         "scenario": ("<p class=\"note\">Run it again with <code>funnel run scenario.toml"
                      "</code> to get the same tables.</p><pre>"
@@ -348,11 +556,14 @@ def build_report(result) -> str:
     nav = "".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title in SECTIONS)
     body = "".join(f'<section id="{key}"><h2>{_esc(title)}</h2>{parts[key]}</section>'
                    for key, title in SECTIONS)
+    warmup = (f" A warm-up of {sc.warmup_days:g} days before it filled the pipeline; "
+              "its deals count only where a table says so." if sc.warmup_days > 0 else "")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>Funnel Sandbox report: {_esc(sc.name)}</title><style>{CSS}</style></head>"
         f"<body><h1>Funnel Sandbox report: {_esc(sc.name)}</h1>"
-        f"<p class=\"lead\">{_esc(sc.description)} {sc.start_date} to {end:%Y-%m-%d}, "
+        f"<p class=\"lead\">{_esc(sc.description)} Results period {sc.start_date} to "
+        f"{end:%Y-%m-%d}.{_esc(warmup)} "
         f"{sc.team.reps} reps, policy {_esc(sc.policy.name)}, seed {sc.seed}, replication "
         f"{result.replication}. Made {dt.date.today()}.</p><nav>{nav}</nav>{body}"
         "</body></html>\n")

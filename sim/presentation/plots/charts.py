@@ -9,6 +9,10 @@ give those frames.
 
 Money is in the scenario's currency; money axes read like ``1.2M USD``. Days are days
 from the scenario's ``start_date``.
+
+A chart with nothing to draw (no rows, or only zeros: a run without leads, deals or wins)
+still draws its axes and says so in its middle, "No data: ..." with the reason
+(:data:`NO_DATA`), rather than failing or showing an empty frame.
 """
 
 from __future__ import annotations
@@ -50,11 +54,39 @@ from sim.presentation.plots.style import (
 )
 from sim.rules.calendar import last_date, to_date
 
+NO_DATA = "No data"
+"""How a chart with nothing to draw begins the sentence it shows instead."""
+
 
 def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ValueError(f"{what} needs the columns {list(columns)}; missing: {missing}")
+
+
+def _no_data(ax, why: str, fontsize: float = LABEL_SIZE) -> None:
+    """Write "No data: ``why``" in the middle of ``ax``, for a chart with nothing to draw."""
+    ax.text(0.5, 0.5, f"{NO_DATA}: {why}", ha="center", va="center", transform=ax.transAxes,
+            fontsize=fontsize, wrap=True)
+
+
+def _nothing(*values) -> bool:
+    """True when every value given is zero or NaN (or there are none): nothing to draw."""
+    return not any(np.nansum(np.abs(np.asarray(v, dtype=float))) > 0 for v in values)
+
+
+def _one_time(ax, x) -> None:
+    """x limits of a week around the only time of a series (a run of a few days): lines
+    and areas of a single point are invisible, and the date axis would span years."""
+    half = np.timedelta64(84, "h") if np.issubdtype(np.asarray(x).dtype, np.datetime64) else 3.5
+    ax.set_xlim(x[0] - half, x[0] + half)
+
+
+def _zero_axis(ax) -> None:
+    """The y axis of a chart of zeros: 0 at the bottom and its only tick (no axis of
+    repeated "0" labels, nothing below zero)."""
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_locator(ticker.FixedLocator([0]))
 
 
 def _bar_labels(ax, bars, values, fmt: Callable[[float], str]) -> None:
@@ -134,7 +166,12 @@ def plot_funnel(funnel: pd.DataFrame, *, measure: str = "both", currency: str = 
         # centred bars: a funnel's silhouette, widest where most deals are
         bars = ax.barh(y, values, left=-values / 2, height=0.8, color=colors,
                        edgecolor="black", linewidth=1.5)
+        empty = _nothing(values)
+        if empty:  # no open deal: say so instead of a column of zeros
+            _no_data(ax, "no open deals", fontsize=NOTE_SIZE)
         for bar, v, c in zip(bars, values, colors, strict=True):
+            if empty:
+                break
             text = f"{v:.0f}" if m == "count" else format_money(v, currency)
             if v >= 0.3 * widest:
                 ax.text(0, bar.get_y() + bar.get_height() / 2, text, ha="center",
@@ -224,7 +261,7 @@ def plot_pipeline(pipeline: pd.DataFrame, *, measure: str = "count", currency: s
                          edgecolor="white", linewidth=1.5, alpha=0.95)
     handles = list(reversed(polys))
     fig.legend(handles, [str(s) for s in order], title="Stage", loc="outside right upper")
-    if xcol == "date":
+    if xcol == "date" and len(x):
         date_axis(ax)
     ax.set_xlabel(xlabel)
     if len(x) > 1:
@@ -237,6 +274,12 @@ def plot_pipeline(pipeline: pd.DataFrame, *, measure: str = "count", currency: s
     else:
         ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, nbins=6))
         ax.set_ylabel("Number of open deals")
+    if _nothing(wide.to_numpy()):
+        _zero_axis(ax)
+        _no_data(ax, "no open deals in this period")
+    elif len(x) == 1:
+        _one_time(ax, x)
+        _no_data(ax, "one snapshot only (the funnel shows it)")
     noun = "number" if measure == "count" else "amount"
     ax.set_title(wrap_title(title or f"Pipeline by stage: {noun} of open deals"))
     return fig
@@ -255,16 +298,24 @@ def _level_lines(ax, frame: pd.DataFrame, width: float = LINE_WIDTH,
                  maxticks: int = 8) -> list:
     x, _ = time_axis(frame)
     lines = []
+    # a single time (a run of a few days) shows as points: a line of one point is invisible
+    marker = {"marker": "o", "markersize": 12} if len(x) == 1 else {}
     for level in LEVEL_COLUMNS:
         (line,) = ax.plot(x, frame[level].to_numpy(dtype=float), color=LEVEL_COLORS[level],
                           linestyle=LEVEL_STYLES[level], linewidth=width,
-                          label=LEVEL_LABELS[level])
+                          label=LEVEL_LABELS[level], **marker)
         lines.append(line)
-    if "date" in frame.columns:
+    if len(x) == 1:
+        _one_time(ax, x)
+    if "date" in frame.columns and len(x):
         date_axis(ax, maxticks)
     ax.grid(axis="y")
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, nbins=5))
+    if _nothing(frame[LEVEL_COLUMNS].to_numpy(dtype=float)):
+        _zero_axis(ax)
+        _no_data(ax, "no leads or deals at any level",
+                 fontsize=LABEL_SIZE if width == LINE_WIDTH else NOTE_SIZE)
     return lines
 
 
@@ -371,8 +422,9 @@ def plot_bookings(bookings: pd.DataFrame, *, currency: str = "USD",
     ax = axes[0, 0]
     if len(values) == 0:  # a run shorter than one whole period
         quotas = None
-        ax.text(0.5, 0.5, "No whole period in the run yet", ha="center", va="center",
-                transform=ax.transAxes, fontsize=LABEL_SIZE)
+        _no_data(ax, "no whole period in the run yet")
+    elif _nothing(values):
+        _no_data(ax, "no deal was won in these periods")
     if quotas is None:
         colors, hatches = [OKABE_ITO[0]] * len(values), [""] * len(values)
     else:
@@ -398,6 +450,8 @@ def plot_bookings(bookings: pd.DataFrame, *, currency: str = "USD",
     ax.set_ylim(bottom=0, top=1.12 * max(np.nanmax(values, initial=0),
                                          np.nanmax(quotas, initial=0)
                                          if quotas is not None else 0, 1))
+    if quotas is None and _nothing(values):
+        _zero_axis(ax)
     ax.set_title(wrap_title(title or f"Bookings per {noun.lower()}: amount of deals won"))
     return fig
 
@@ -480,6 +534,13 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
                 fontsize=NOTE_SIZE)
     noun = _money_per_period(ax, forecast["period"], period, currency, "Bookings")
     ax.set_ylim(0, 1.15 * top)
+    if len(fc) == 0:
+        ax.set_xlim(-0.6, 0.6)
+        _no_data(ax, "no whole period in the run yet")
+    elif _nothing(fc, actual):
+        _no_data(ax, "nothing was forecast and nothing won")
+    if _nothing(fc, actual, quota):
+        _zero_axis(ax)
     fig.legend(loc="outside lower center", ncols=4)
     ax.set_title(wrap_title(title or f"Forecast against actual bookings per {noun.lower()}"))
     return fig
@@ -527,6 +588,7 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
         With one bar patch per rep and level.
     """
     shares = _time_shares(time)
+    idle = _nothing(shares.to_numpy())
     reps = [str(r) for r in shares.index]
     y = np.arange(len(reps))
     fig, axes = classroom_figure()
@@ -552,6 +614,8 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(ticker.PercentFormatter(decimals=0))
     ax.set_xlabel("Share of working hours (%)")
+    if idle:
+        _no_data(ax, "no working hours recorded")
     fig.legend(loc="outside lower center", ncols=4)
     ax.set_title(wrap_title(title or "Where the reps' time went, by Miller Heiman level"))
     return fig
@@ -610,6 +674,12 @@ def plot_cash(cash: pd.DataFrame, *, currency: str = "USD", kind: str = "bars",
                     label=label)
     _money_per_period(ax, cash["period"], period, currency, "Amount")
     ax.set_ylim(bottom=0)
+    if _nothing(*(cash[s[0]] for s in _CASH_SERIES)):
+        _zero_axis(ax)
+        if len(cash) == 0:
+            ax.set_xlim(-0.6, 0.6)
+        _no_data(ax, "no bookings, billings or cash in these periods" if len(cash)
+                 else "no period in the run")
     fig.legend(loc="outside lower center", ncols=3)
     ax.set_title(wrap_title(title or "Bookings, billings and cash"))
     return fig

@@ -5,25 +5,45 @@ The public API for notebooks and scripts::
     from sim import load_scenario, simulate
     result = simulate(load_scenario("scenarios/baseline.toml"))
     result.kpis()
+
+Each public name is loaded on first use (PEP 562), from the module that :data:`API`
+names, so ``import sim`` (and with it ``funnel --help``) stays quick: pandas, SimPy and
+the experiments load only when a name that needs them is first asked for.
 """
 
-from sim.analysis.statistics import summarize
-from sim.experiments.runner import compare, paired_difference, replicate, simulate
-from sim.scenario.errors import ScenarioError
-from sim.scenario.files import load_scenario, parse_scenario, save_scenario
-from sim.scenario.schema import Scenario
-from sim.scenario.variants import vary
+from __future__ import annotations
 
-__all__ = [
-    "Scenario",
-    "ScenarioError",
-    "compare",
-    "load_scenario",
-    "paired_difference",
-    "parse_scenario",
-    "replicate",
-    "save_scenario",
-    "simulate",
-    "summarize",
-    "vary",
-]
+import importlib
+from typing import Any
+
+API: dict[str, str] = {
+    "Scenario": "sim.scenario.schema",
+    "ScenarioError": "sim.scenario.errors",
+    "compare": "sim.experiments.runner",
+    "load_scenario": "sim.scenario.files",
+    "paired_difference": "sim.experiments.runner",
+    "parse_scenario": "sim.scenario.files",
+    "replicate": "sim.experiments.runner",
+    "save_scenario": "sim.scenario.files",
+    "simulate": "sim.experiments.runner",
+    "summarize": "sim.analysis.statistics",
+    "vary": "sim.scenario.variants",
+}
+"""Public name -> the module that defines it (none from the presentation layer)."""
+
+__all__ = sorted(API)
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name from its module on first use and keep it here."""
+    try:
+        module = API[name]
+    except KeyError:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(API))

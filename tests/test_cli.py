@@ -7,6 +7,7 @@ Runs use a short results period (``--days``) to stay quick.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import sim.experiments.runner
+import sim.presentation.output
 from sim.presentation.cli import main
 from sim.scenario.files import load_scenario
 from sim.scenario.variants import vary
@@ -138,6 +141,20 @@ def test_json_writes_null_for_undefined_rates(capsys, tmp_path):
     assert k["avg_cycle_days"] is None
 
 
+def test_summary_gives_the_reason_for_each_undefined_figure(capsys, tmp_path):
+    slow = tmp_path / "slow.toml"
+    slow.write_text(SMALL + SLOW_CUSTOMERS)
+    status, out, err = cli(capsys, "run", slow)
+    assert status == 0, err
+    assert "nan" not in out.lower()
+    assert "(win rate n/a: no deal closed)" in out
+    assert re.search(r"^  Average deal size +n/a   \(n/a: no deal was won\)$", out, re.M)
+    assert re.search(r"^  Average sales cycle +n/a   \(n/a: no deal was won\)$", out, re.M)
+    assert re.search(r"^  Days sales outstanding +n/a   \(n/a: nothing was invoiced\)$", out,
+                     re.M)
+    assert "per quarter   (n/a: nothing was booked)" in out
+
+
 @pytest.mark.parametrize("change", [("leads_per_week = 20", "leads_per_week = 0"),
                                     ("leads_per_week = 20", "leads_per_week = 20\n"
                                                             "lead_quality = 0")],
@@ -256,20 +273,130 @@ def test_bad_option_with_out_creates_no_directory(capsys, tmp_path, small):
     assert not out.exists()
 
 
-def test_failed_write_leaves_nothing_behind(capsys, tmp_path, small, monkeypatch):
-    """A disk that fills up part way: the files written so far are removed again."""
-    import sim.presentation.output
+def _disk_full(scenario):
+    raise OSError(28, "No space left on device")
 
-    def disk_full(scenario):
-        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sim.presentation.output, "to_toml", disk_full)
-    out = tmp_path / "results"
-    status, _, err = cli(capsys, "run", small, "--out", out)
+@pytest.mark.parametrize("target", ["results", "deep/er/results", "empty"])
+def test_failed_write_leaves_nothing_behind(capsys, tmp_path, small, monkeypatch, target):
+    """A disk that fills up part way: the staging folder with the files written so far,
+    and any folder the run made for --out, are removed again; an existing empty folder
+    stays as it was."""
+    monkeypatch.setattr(sim.presentation.output, "to_toml", _disk_full)
+    out = tmp_path / target
+    if target == "empty":
+        out.mkdir()
+    status, stdout, err = cli(capsys, "run", small, "--out", out)
     assert status == 2
-    assert "No space left on device" in err
-    assert "Traceback" not in err
-    assert not out.exists()
+    assert stdout.startswith("Funnel Sandbox: small")  # the run itself went well
+    assert err == (f"error: --out: {out} could not be written: No space left on device; "
+                   "nothing was written\n")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    if target == "empty":
+        assert left == ["empty", "small.toml"] and list(out.iterdir()) == []
+    else:
+        assert left == ["small.toml"]
+
+
+def test_out_is_staged_beside_the_target_and_renamed(capsys, tmp_path, small, monkeypatch):
+    """The files are written into a hidden folder beside the target, which takes the
+    target's name only when every file is there."""
+    seen = []
+    real = sim.presentation.output.to_toml
+
+    def look(scenario):
+        seen.append(sorted(p.name for p in tmp_path.iterdir()))
+        return real(scenario)
+
+    monkeypatch.setattr(sim.presentation.output, "to_toml", look)
+    out = tmp_path / "results"
+    status, _, err = cli(capsys, "run", small, "--out", out, "--json")
+    assert status == 0, err
+    [during] = seen
+    assert len(during) == 2 and during[1] == "small.toml"
+    assert during[0].startswith(".results.partial-")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results", "small.toml"]
+    assert {p.name for p in out.iterdir()} == OUT_FILES
+
+
+def test_out_into_an_empty_folder_whose_parent_takes_nothing(capsys, tmp_path, small,
+                                                             monkeypatch):
+    """An empty --out folder in a parent that cannot take the staging folder: the
+    files are staged inside the target instead, then moved up."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    real = sim.presentation.output._new_folder
+
+    def parent_refuses(parent, name):
+        if parent != out:
+            raise PermissionError(13, "Permission denied")
+        return real(parent, name)
+
+    monkeypatch.setattr(sim.presentation.output, "_new_folder", parent_refuses)
+    status, _, err = cli(capsys, "run", small, "--out", out, "--json")
+    assert status == 0, err
+    assert {p.name for p in out.iterdir()} == OUT_FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "small.toml"]
+
+
+def _ctrl_c(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("where", ["run", "write"])
+def test_ctrl_c_says_interrupted_and_leaves_nothing(capsys, tmp_path, small, monkeypatch,
+                                                    where):
+    """Ctrl-C during the run or while --out is written: one line, status 130, and no
+    --out folder or staging folder left."""
+    target = sim.experiments.runner if where == "run" else sim.presentation.output
+    monkeypatch.setattr(target, "simulate" if where == "run" else "to_toml", _ctrl_c)
+    status, _, err = cli(capsys, "run", small, "--out", tmp_path / "deep" / "results")
+    assert (status, err) == (130, "interrupted\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["small.toml"]
+
+
+def _no_run(monkeypatch):
+    """Make a run fail the test: what is checked before the run must refuse first."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(sim.experiments.runner, "simulate", refuse)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write in a read-only folder")
+def test_out_in_a_read_only_folder_is_refused_before_the_run(capsys, tmp_path, small,
+                                                             monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    _no_run(monkeypatch)
+    try:
+        status, stdout, err = cli(capsys, "run", small, "--out", locked / "results")
+    finally:
+        locked.chmod(0o755)
+    assert (status, stdout) == (2, "")
+    assert err == (f"error: --out: {locked / 'results'} cannot be created in {locked}: "
+                   "Permission denied; nothing was written\n")
+    assert list(locked.iterdir()) == []
+
+
+@pytest.mark.skipif(not Path("/sys/kernel").is_dir(), reason="needs Linux's /sys")
+def test_out_where_nothing_can_be_made_is_refused_before_the_run(capsys, monkeypatch):
+    """/sys takes no new folders, not even from root."""
+    _no_run(monkeypatch)
+    status, stdout, err = cli(capsys, "run", "--out", "/sys/funnel-results")
+    assert (status, stdout) == (2, "")
+    assert err.startswith("error: --out: /sys/funnel-results cannot be created in /sys: ")
+    assert err.endswith("; nothing was written\n") and err.count("\n") == 1
+    assert not Path("/sys/funnel-results").exists()
+
+
+def test_out_through_a_file_is_refused_before_the_run(capsys, tmp_path, small, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    _no_run(monkeypatch)
+    status, stdout, err = cli(capsys, "run", small, "--out", tmp_path / "notes.txt" / "out")
+    assert (status, stdout) == (2, "")
+    assert "notes.txt is a file, not a directory; nothing was written" in err
 
 
 # -- bad command-line values ---------------------------------------------------------------
@@ -333,6 +460,40 @@ def test_help_exits_0(capsys):
     assert "--seed" in stdout and "--out" in stdout
 
 
+# -- a quick start -----------------------------------------------------------------------------
+HEAVY = ("pandas", "simpy", "matplotlib", "numpy.random", "numpy.fft", "numpy.polynomial",
+         "numpy.ma", "sim.experiments", "sim.analysis", "sim.engine", "sim.presentation.report")
+"""What `funnel --help` and `funnel validate` must not load (bench/bench_cli.py times them)."""
+
+
+@pytest.mark.parametrize("code", ["import sim.presentation.cli", "import sim",
+                                  "import sim.presentation.cli as c; c._parser()"],
+                         ids=["cli", "sim", "parser"])
+def test_the_command_line_starts_without_the_heavy_libraries(code):
+    probe = (f"{code}\nimport sys\nprint(sorted(m for m in sys.modules for h in {HEAVY} "
+             "if m == h or m.startswith(h + '.')))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=60, check=True)
+    assert proc.stdout == "[]\n", proc.stdout
+
+
+def test_the_public_names_load_on_first_use():
+    code = ("import sys, sim\nassert 'pandas' not in sys.modules\nsim.vary\n"
+            "assert 'pandas' not in sys.modules\nfrom sim import simulate, summarize\n"
+            "assert 'sim.experiments.runner' in sys.modules and 'pandas' in sys.modules\n"
+            "print(set(sim.__all__) <= set(dir(sim)))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "True\n", "")
+
+
+def test_an_unknown_public_name_is_an_attribute_error():
+    import sim
+
+    with pytest.raises(AttributeError, match="module 'sim' has no attribute 'simulte'"):
+        sim.simulte  # noqa: B018
+
+
 # -- the real program, as a shell runs it ----------------------------------------------------
 def _funnel() -> list[str]:
     script = Path(sys.executable).with_name("funnel")
@@ -359,3 +520,32 @@ def test_real_program_rejects_a_bad_option_with_status_2(tmp_path):
     assert "Traceback" not in proc.stderr
     assert "error: argument --seed: value 'abc' is not allowed" in proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_real_program_quiet_when_the_reader_leaves(tmp_path, small):
+    """`funnel run --json | head -c 10`: the reader leaves early; no traceback."""
+    proc = subprocess.Popen([*_funnel(), "run", str(small), "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.close()  # gone before the program writes a byte
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0
+    assert err == ""
+    shell = subprocess.run(f"{' '.join(_funnel())} run {small} --json | head -c 10",
+                           shell=True, capture_output=True, text=True, timeout=60)
+    assert (shell.returncode, len(shell.stdout), shell.stderr) == (0, 10, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["run", "--json"], ["--help"], ["scenarios"]],
+                         ids=["run", "help", "scenarios"])
+def test_real_program_on_a_full_disk(tmp_path, small, argv):
+    if argv[0] == "run":
+        argv = [*argv, str(small)]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([*_funnel(), *argv], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == ("error: the output could not be written: No space left on "
+                           "device\n")
+

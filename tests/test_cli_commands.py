@@ -76,6 +76,32 @@ def test_forecast_with_wrong_beliefs_says_so(capsys, tmp_path):
     assert "assumed win rates 35%, 45%, 65%, 85%" in out
 
 
+def test_forecast_without_a_whole_period_says_why(capsys):
+    """60 days hold no whole quarter: no empty table and no "nan%", but the reason."""
+    status, out, err = run(capsys, "forecast", "--days", "60")
+    assert (status, err) == (0, "")
+    assert "nan" not in out.lower().replace("financ", "")
+    assert ("n/a: no whole quarter lies in the 60-day results period (2026-01-01 to "
+            "2026-03-01), so there is no forecast to score") in out
+    assert "attained" not in out  # no empty table
+    status, out, _ = run(capsys, "forecast", "--days", "60", "--json")
+    data = json.loads(out)
+    assert data["periods"] == [] and data["accuracy"]["forecast_within_5pct_share"] is None
+
+
+def test_compare_explains_what_is_undefined(capsys, tmp_path):
+    """Customers who take 500 days to decide close nothing in 30 days: the win rate is
+    undefined in every replication, and the table says why."""
+    slow = tmp_path / "slow.toml"
+    slow.write_text('horizon_days = 30\nwarmup_days = 5\n[team]\nreps = 2\n' + "".join(
+        f'[[stages]]\nwin_rate = {w}\ndecision_days = {{dist = "fixed", value = 500}}\n'
+        for w in (0.3, 0.5, 0.7)))
+    status, out, err = run(capsys, "compare", slow, "--replications", "2")
+    assert status == 0, err
+    assert "nan" not in out.lower()
+    assert "n/a: the figure is undefined in every replication" in out
+
+
 def test_forecast_rejects_a_bad_scenario(capsys, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[forecast]\nassumed_win_rates = [0.5]\n")

@@ -13,24 +13,31 @@ a variant with :func:`~sim.scenario.variants.vary`, one option at a time, so a b
 rule names the option that broke it.
 
 Bad input prints ``error: SOURCE: field: value ...: rule`` (SOURCE: the file, or the
-option) and exits with status 2, without a traceback.
+option) and exits with status 2, without a traceback; so does output that cannot be
+written (``--out`` in a place that cannot take it, checked before the run; a full disk
+under ``> FILE``). A reader that leaves early (``funnel run --json | head``) ends the
+command quietly. Ctrl-C prints ``interrupted`` and exits with status 130, leaving no
+worker process and no half-written ``--out`` folder behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import json
 import math
 import os
+import secrets
 import sys
-import tempfile
-import webbrowser
+from collections.abc import Iterator
 from pathlib import Path
 
-from sim.analysis import forecast as fc
-from sim.experiments.runner import compare, kpis_and_swings, paired_difference, simulate
-from sim.presentation.output import write_run
-from sim.presentation.report import write_report
+# Only the light scenario layer is imported here, so that ``funnel --help`` and ``funnel
+# validate`` start at once; each command imports the heavy modules it needs (the
+# experiments, the analysis, the report: pandas, SimPy, matplotlib) when it runs. This
+# module is the one agreed exception to "no import inside a function"
+# (tests/test_architecture.py).
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
 from sim.scenario.schema import POLICY_NAMES, Scenario
@@ -38,6 +45,7 @@ from sim.scenario.shipped import DEFAULT, load_shipped, open_scenario, shipped_f
 from sim.scenario.variants import policy_changes, vary
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
 RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
 COMPARE_METRICS = [  # where the swing shows first: prospecting and the top of the funnel
     "rep_prospecting_cv_4weeks", "rep_above_funnel_cv_weeks", "time_share_above_funnel",
@@ -52,11 +60,21 @@ class UsageError(Exception):
     """A bad command-line value."""
 
 
+class OutputError(Exception):
+    """Standard output could not be written (a full disk, a closed file)."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse exits 2 on its own; keep its words, drop usage noise
         self.print_usage(sys.stderr)
         print(f"error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_BAD_INPUT)
+
+    def print_help(self, file=None):  # argparse drops a failed write; report it instead
+        if file is None or file is sys.stdout:
+            _say(self.format_help().rstrip("\n"))
+        else:
+            super().print_help(file)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -155,16 +173,76 @@ def _days(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``funnel``; returns the exit status."""
+    """Entry point of ``funnel``; returns the exit status.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input or output that cannot be written, 130 after an
+        interrupt (Ctrl-C).
+    """
+    try:
+        status = _main(argv)
+        _flush_stdout()
+        return status
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `funnel run --json | head`: the reader left, not an error
+        _silence_stdout()
+        return 0
+    except OutputError as exc:
+        _silence_stdout()
+        print(f"error: the output could not be written: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # bad arguments (status 2) or --help (status 0)
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    return _dispatch(args)
+
+
+def _say(text: str = "") -> None:
+    """Print a line of the command's output; a failed write raises :class:`OutputError`
+    (a reader that left raises ``BrokenPipeError``, which ends the command quietly)."""
+    with _writing_stdout():
+        print(text)
+
+
+def _flush_stdout() -> None:
+    """Flush what is still buffered, so that a failure to write it is reported here and
+    not as a traceback at exit."""
+    if sys.stdout is not None:
+        with _writing_stdout():
+            sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _writing_stdout() -> Iterator[None]:
+    """Turn a failure to write standard output into an :class:`OutputError`; a broken
+    pipe stays what it is."""
     try:
-        return _dispatch(args)
-    except BrokenPipeError:  # e.g. `funnel run --json | head`: the reader left, not an error
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keep Python quiet at exit
-        return 0
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise OutputError(_reason(exc)) from None
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device, so that the data still buffered for a
+    reader that left or a full disk is not written again (with a traceback) at exit."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a real file (e.g. under a test)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _dispatch(args) -> int:
@@ -185,6 +263,10 @@ def _dispatch(args) -> int:
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: not enough memory for this run; try a shorter --days, fewer "
+              "replications or fewer --workers", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _validate(files: list[str]) -> int:
@@ -199,8 +281,8 @@ def _validate(files: list[str]) -> int:
             continue
         for warning in sc.advice():
             print(f"warning: {f}: {warning}", file=sys.stderr)
-        print(f"ok: {f} ({len(sc.stages)} stages, {len(sc.channels)} channels, "
-              f"{sc.team.reps} reps, policy {sc.policy.name})")
+        _say(f"ok: {f} ({len(sc.stages)} stages, {len(sc.channels)} channels, "
+             f"{sc.team.reps} reps, policy {sc.policy.name})")
     return status
 
 
@@ -214,16 +296,16 @@ def _scenarios(args) -> int:
                      "description": (sc.description.strip().splitlines() or [""])[0],
                      "stages": len(sc.stages), "reps": sc.team.reps})
     if args.json:
-        print(json.dumps({"default": DEFAULT, "scenarios": rows}))
+        _say(json.dumps({"default": DEFAULT, "scenarios": rows}))
         return 0
     name_w = max([len("name"), *(len(r["name"]) for r in rows)])
     file_w = max([len("file"), *(len(r["file"]) for r in rows)])
-    print(f"Shipped scenarios: `funnel run NAME` runs one (default {DEFAULT}); copy a file "
-          "to change it\n")
-    print(f"  {'name':{name_w}s}  {'stages':>6s}  {'reps':>4s}  {'file':{file_w}s}  description")
+    _say(f"Shipped scenarios: `funnel run NAME` runs one (default {DEFAULT}); copy a file "
+         "to change it\n")
+    _say(f"  {'name':{name_w}s}  {'stages':>6s}  {'reps':>4s}  {'file':{file_w}s}  description")
     for r in rows:
-        print(f"  {r['name']:{name_w}s}  {r['stages']:>6d}  {r['reps']:>4d}  "
-              f"{r['file']:{file_w}s}  {r['description']}")
+        _say(f"  {r['name']:{name_w}s}  {r['stages']:>6d}  {r['reps']:>4d}  "
+             f"{r['file']:{file_w}s}  {r['description']}")
     return 0
 
 
@@ -254,6 +336,10 @@ def load_for_run(args) -> tuple[Scenario, str]:
 
 
 def _compare(args) -> int:
+    from concurrent.futures.process import BrokenProcessPool
+
+    from sim.experiments.runner import compare, kpis_and_swings, paired_difference
+
     if len(set(args.policies)) < 2:
         raise UsageError(f"--policies: value {' '.join(args.policies)!r} is not allowed: "
                          "name at least two different policies")
@@ -261,7 +347,12 @@ def _compare(args) -> int:
     sc, _ = load_for_run(args)
     variants = {name: vary(sc, policy_changes(sc, name), source="--policies")
                 for name in dict.fromkeys(args.policies)}
-    runs = compare(variants, args.replications, metrics=kpis_and_swings, workers=args.workers)
+    try:
+        runs = compare(variants, args.replications, metrics=kpis_and_swings,
+                       workers=args.workers)
+    except BrokenProcessPool:  # a worker was killed (by the system when memory ran out?)
+        raise UsageError("--workers: a worker process stopped unexpectedly (killed, or out "
+                         "of memory); nothing was compared") from None
     names = list(variants)
     rows = []
     for metric in COMPARE_METRICS:
@@ -273,25 +364,34 @@ def _compare(args) -> int:
                                             ("difference", "ci_low", "ci_high")}
         rows.append(row)
     if args.json:
-        print(json.dumps({"scenario": sc.name, "replications": args.replications,
-                          "policies": names, "metrics": rows}))
+        _say(json.dumps({"scenario": sc.name, "replications": args.replications,
+                         "policies": names, "metrics": rows}))
         return 0
-    print(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
-          f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")
+    _say(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
+         f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")
     head = f"  {'metric':28s}" + "".join(f"{n:>16s}" for n in names)
     head += "".join(f"   {o} - {names[0]}" for o in names[1:])
-    print(head)
+    _say(head)
+    undefined = False
     for row in rows:
         line = f"  {row['metric']:28s}" + "".join(f"{_fmt(row[n]):>16s}" for n in names)
         for other in names[1:]:
             d = row[f"{other} - {names[0]}"]
             line += (f"   {_fmt(d['difference'])} [{_fmt(d['ci_low'])}, "
                      f"{_fmt(d['ci_high'])}]")
-        print(line)
+        undefined |= "n/a" in line
+        _say(line)
+    if undefined:
+        _say("\n  n/a: the figure is undefined in every replication (a rate or swing with "
+             "nothing to measure,\n  such as a win rate when no deal closed), or fewer than "
+             "two replications define the difference")
     return 0
 
 
 def _forecast(args) -> int:
+    from sim.analysis import forecast as fc
+    from sim.experiments.runner import simulate
+
     sc, _ = load_for_run(args)
     result = simulate(sc)
     table = fc.forecast_table(result)
@@ -299,35 +399,62 @@ def _forecast(args) -> int:
     if args.json:
         records = [{k: _jsonable(v) for k, v in row.items()}
                    for row in table.to_dict(orient="records")]
-        print(json.dumps({"scenario": sc.name, "periods": records,
-                          "accuracy": {k: _jsonable(v) for k, v in acc.summary().items()}}))
+        _say(json.dumps({"scenario": sc.name, "periods": records,
+                         "accuracy": {k: _jsonable(v) for k, v in acc.summary().items()}}))
         return 0
-    cur = sc.currency
+    period = sc.forecast.period
     believed = ("the true win rates" if sc.forecast.assumed_win_rates is None else
                 "assumed win rates " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
-    print(f"Funnel Sandbox: {sc.name}, forecast per {sc.forecast.period} made on its first "
-          f"day with {believed} (seed {sc.seed})\n")
-    print(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
-          f"{'best case':>12s} {'actual':>12s} {'error':>8s} {'attained':>9s}")
+    _say(f"Funnel Sandbox: {sc.name}, forecast per {period} made on its first "
+         f"day with {believed} (seed {sc.seed})\n")
+    if table.empty:
+        _say(f"  n/a: no whole {period} lies in the {_results_period(sc)}, so there is no "
+             f"forecast to score\n  (a {period} counts once it starts and ends inside the "
+             "results period; a longer --days gives some)")
+        return 0
+    _say(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
+         f"{'best case':>12s} {'actual':>12s} {'error':>8s} {'attained':>9s}")
     for row in table.itertuples(index=False):
-        print(f"  {row.period:8s} {_money(row.quota):>12s} {_money(row.forecast):>12s} "
-              f"{_money(row.commit):>12s} {_money(row.best_case):>12s} "
-              f"{_money(row.actual):>12s} {_pct(row.error_pct):>8s} "
-              f"{_pct(row.attainment_pct):>9s}")
+        _say(f"  {row.period:8s} {_money(row.quota):>12s} {_money(row.forecast):>12s} "
+             f"{_money(row.commit):>12s} {_money(row.best_case):>12s} "
+             f"{_money(row.actual):>12s} {_pct(row.error_pct):>8s} "
+             f"{_pct(row.attainment_pct):>9s}")
     s = acc.summary()
-    print(f"\n  amounts in {cur}; bias {_pct(s['forecast_bias_pct'])} (mean signed error), "
-          f"mean absolute error {_pct(s['forecast_mape_pct'])}, "
-          f"{s['forecast_within_5pct_share']:.0%} of periods within 5%")
+    notes = []
+    if table["quota"].isna().any():
+        notes.append("quota and attained n/a: the scenario sets no quota "
+                     "(forecast.quota_per_period = 0)")
+    if table["error_pct"].isna().any():
+        notes.append(f"error n/a: nothing was booked in that {period}, so an error in "
+                     "percent of the bookings is undefined")
+    _say(f"\n  amounts in {sc.currency}; " + (
+        f"bias {_pct(s['forecast_bias_pct'])} (mean signed error), mean absolute error "
+        f"{_pct(s['forecast_mape_pct'], sign=False)}, "
+        f"{s['forecast_within_5pct_share']:.0%} of periods within 5%"
+        if s["forecast_periods"] else
+        f"bias, mean absolute error and periods within 5% n/a: no whole {period} had "
+        "bookings to score the forecast against"))
+    for note in notes:
+        _say(f"  {note}")
     return 0
+
+
+def _results_period(sc: Scenario) -> str:
+    """``60-day results period (2026-01-01 to 2026-03-01)``."""
+    from sim.rules.calendar import last_date
+
+    return f"{sc.horizon_days:g}-day results period ({sc.start_date} to {last_date(sc)})"
 
 
 def _money(x) -> str:
     return "n/a" if x != x else f"{x:,.0f}"
 
 
-def _pct(x) -> str:
+def _pct(x, sign: bool = True) -> str:
     """A value already in percent."""
-    return "n/a" if x != x else f"{x:+.1f}%"
+    if x != x:
+        return "n/a"
+    return f"{x:+.1f}%" if sign else f"{x:.1f}%"
 
 
 def _fmt(x) -> str:
@@ -337,6 +464,9 @@ def _fmt(x) -> str:
 
 
 def _run(args) -> int:
+    from sim.experiments.runner import simulate
+    from sim.presentation.output import write_run
+
     out = _check_out_dir(args.out) if args.out is not None else None
     sc, source = load_for_run(args)
     for warning in sc.advice():
@@ -344,27 +474,43 @@ def _run(args) -> int:
     result = simulate(sc)
     k = result.kpis()
     if args.json:
-        print(json.dumps({key: _jsonable(v) for key, v in k.items()}))
+        _say(json.dumps({key: _jsonable(v) for key, v in k.items()}))
     else:
-        print(format_kpis(sc, k))
+        _say(format_kpis(sc, k))
     if out is not None:
+        _flush_stdout()  # the summary is shown before the files are written
         try:
             written = write_run(result, out)
-        except OSError as exc:  # the directory changed while the run was going on
-            raise UsageError(f"--out: {exc}; nothing was written") from None
+        except OSError as exc:  # the place changed, or filled up, while the run was going on
+            raise UsageError(f"--out: {out} could not be written: {_reason(exc)}; nothing "
+                             "was written") from None
         if not args.json:
-            print(f"\nwrote {len(written)} files to {out}")
+            _say(f"\nwrote {len(written)} files to {out}")
     if args.open:
         _open_report(result, out)
     return 0
 
 
+def _reason(exc: OSError) -> str:
+    """An OSError's words without the errno and path Python adds."""
+    return exc.strerror or str(exc)
+
+
 def _open_report(result, out: Path | None) -> None:
     """Open the run's report in a browser; without --out it goes to a new temporary
     directory, so nothing of the user's is touched."""
+    import tempfile
+    import webbrowser
+
+    from sim.presentation.report import write_report
+
     if out is None:
-        out = Path(tempfile.mkdtemp(prefix="funnel-report-"))
-        page = write_report(result, out / "report.html")
+        try:
+            out = Path(tempfile.mkdtemp(prefix="funnel-report-"))
+            page = write_report(result, out / "report.html")
+        except OSError as exc:
+            raise UsageError(f"--open: the report could not be written: "
+                             f"{_reason(exc)}") from None
     else:
         page = out / "report.html"
     if not webbrowser.open(page.resolve().as_uri()):
@@ -372,10 +518,14 @@ def _open_report(result, out: Path | None) -> None:
 
 
 def _check_out_dir(out: str) -> Path:
-    """Refuse, before the run, an --out that is a file or a directory with files in it."""
+    """Refuse, before the run, an --out that is a file, a directory with files in it, or
+    a place where nothing can be written (a read-only folder or disk, a path through a
+    file): a folder is made and removed there to be sure."""
     if not out:
         raise UsageError("--out: value '' is not allowed: give a directory name")
     path = Path(out)
+    if path.is_symlink() and not path.exists():
+        raise UsageError(f"--out: {out} is a broken symbolic link; nothing was written")
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out: {out} is a file, not a directory; nothing was written")
     if path.is_dir():
@@ -386,14 +536,30 @@ def _check_out_dir(out: str) -> Path:
         except PermissionError:
             raise UsageError(f"--out: directory {out} cannot be read (permission "
                              "denied)") from None
+        _try_writing_in(path, f"--out: cannot write in directory {out}")
         return path
     parent = path.parent
-    while not parent.exists():
+    while not parent.exists() and parent != parent.parent:
         parent = parent.parent
     if not parent.is_dir():
         raise UsageError(f"--out: {out} cannot be created: {parent} is a file, not a "
                          "directory; nothing was written")
+    _try_writing_in(parent, f"--out: {out} cannot be created in {parent}")
     return path
+
+
+def _try_writing_in(folder: Path, what: str) -> None:
+    """Make and remove an empty folder in ``folder``; raise a :class:`UsageError` that
+    starts with ``what`` if that is not possible."""
+    probe = folder / f".funnel-probe-{secrets.token_hex(4)}"
+    try:
+        probe.mkdir()
+    except OSError as exc:
+        reason = _reason(exc)
+        if exc.errno == errno.ENOENT:  # e.g. /proc: the folder takes no new names
+            reason = "the folder does not take new files"
+        raise UsageError(f"{what}: {reason}; nothing was written") from None
+    probe.rmdir()
 
 
 def _jsonable(v):
@@ -411,7 +577,10 @@ def _fmt_cv(x) -> str:
 
 
 def format_kpis(sc: Scenario, k: dict) -> str:
-    """A readable KPI summary."""
+    """A readable KPI summary; a figure that is undefined shows as ``n/a`` with the
+    reason."""
+    from sim.rules.calendar import last_date
+
     cur = sc.currency
 
     def money(x):
@@ -423,29 +592,41 @@ def format_kpis(sc: Scenario, k: dict) -> str:
     def days(x):
         return "n/a" if x != x else f"{x:.0f} days"
 
-    last = max(math.ceil(sc.horizon_days) - 1, 0)
-    end = sc.start_date.fromordinal(sc.start_date.toordinal() + last)
+    def why(x, reason):
+        return f"   (n/a: {reason})" if x != x else ""
+
+    swing = k["bookings_cv_month"], k["bookings_cv_quarter"]
+    swing_reason = ("nothing was booked" if k["bookings"] == 0 else
+                    "it needs bookings in two or more whole periods of the results period")
     lines = [
-        f"Funnel Sandbox: {sc.name}  ({sc.start_date} to {end}, seed {sc.seed}, "
+        f"Funnel Sandbox: {sc.name}  ({sc.start_date} to {last_date(sc)}, seed {sc.seed}, "
         f"policy {sc.policy.name}, {sc.team.reps} reps)",
         "",
         f"  Leads                      {k['leads']:>10,}",
         f"  Opportunities              {k['opportunities']:>10,}"
-        f"   ({pct(k['lead_to_opportunity_rate'])} of leads)",
+        + (f"   ({pct(k['lead_to_opportunity_rate'])} of leads)"
+           if k["lead_to_opportunity_rate"] == k["lead_to_opportunity_rate"] else
+           "   (share of leads n/a: no leads)"),
         f"  Won / lost                 {k['won']:>6,} / {k['lost']:,}"
-        f"   (win rate {pct(k['win_rate'])})",
+        f"   (win rate {pct(k['win_rate'])}"
+        + (": no deal closed)" if k["win_rate"] != k["win_rate"] else ")"),
         f"  Open (tracking) at end     {k['open']:>10,}",
         f"  Bookings                   {money(k['bookings']):>18}",
         f"  Billings (invoiced)        {money(k['billings']):>18}",
         f"  Cash collected             {money(k['cash_collected']):>18}",
-        f"  Days sales outstanding     {days(k['dso_days']):>18}",
+        f"  Days sales outstanding     {days(k['dso_days']):>18}"
+        + why(k["dso_days"], "nothing was invoiced"),
         f"  Receivables overdue        {money(k['receivables_overdue']):>18}",
-        f"  Average deal size          {money(k['avg_deal_size']):>18}",
-        f"  Average sales cycle        {days(k['avg_cycle_days']):>18}",
+        f"  Average deal size          {money(k['avg_deal_size']):>18}"
+        + why(k["avg_deal_size"], "no deal was won"),
+        f"  Average sales cycle        {days(k['avg_cycle_days']):>18}"
+        + why(k["avg_cycle_days"], "no deal was won"),
         f"  Lost to neglect            {k['lost_to_neglect']:>10,}",
-        f"  Rep utilisation            {pct(k['rep_utilization']):>10}",
-        f"  Bookings swing (CV)        {_fmt_cv(k['bookings_cv_month']):>10} per month, "
-        f"{_fmt_cv(k['bookings_cv_quarter'])} per quarter",
+        f"  Rep utilisation            {pct(k['rep_utilization']):>10}"
+        + why(k["rep_utilization"], "the reps had no working hours"),
+        f"  Bookings swing (CV)        {_fmt_cv(swing[0]):>10} per month, "
+        f"{_fmt_cv(swing[1])} per quarter"
+        + (f"   (n/a: {swing_reason})" if any(x != x for x in swing) else ""),
         "  Rep time by level          "
         + ", ".join(f"{LEVEL_LABELS[level]} {pct(k['time_share_' + level])}"
                     for level in LEVEL_LABELS),

@@ -113,6 +113,8 @@ RULE_TEXT = {
     r"date_range|period_range": {"sim/rules/calendar.py"},
     # the rot factor's formula
     r"exp\(-.*rot": {"sim/rules/deals.py"},
+    # a channel's arrival rate
+    r"leads_per_week / 7|budget_per_month \* 12 / 365 /": {"sim/rules/channels.py"},
     # a rep's hours: only the rule reads a member's own hours
     r"members\[.*\]\.hours_per_day": {"sim/rules/reps.py"},
 }

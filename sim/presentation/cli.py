@@ -604,7 +604,7 @@ def format_kpis(sc: Scenario, k: dict) -> str:
         "",
         f"  Leads                      {k['leads']:>10,}",
         f"  Opportunities              {k['opportunities']:>10,}"
-        + (f"   ({pct(k['lead_to_opportunity_rate'])} of leads)"
+        + (f"   ({pct(k['lead_to_opportunity_rate'])} of the leads became one)"
            if k["lead_to_opportunity_rate"] == k["lead_to_opportunity_rate"] else
            "   (share of leads n/a: no leads)"),
         f"  Won / lost                 {k['won']:>6,} / {k['lost']:,}"

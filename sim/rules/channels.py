@@ -52,7 +52,7 @@ def arrival_rate_per_day(channel, scenario, days: np.ndarray) -> np.ndarray:
     ``(1 + growth_per_year)`` to the power of the years since ``start_date`` (day 0 of the
     run is the start of the warm-up).
     """
-    rate = np.full_like(days, _base_rate_per_day(channel), dtype=float)
+    rate = np.full_like(days, base_rate_per_day(channel), dtype=float)
     if channel.kind == "outbound_campaign":
         return rate
     if channel.seasonality is not None:
@@ -69,12 +69,12 @@ def peak_rate_per_day(channel, scenario) -> float:
     this rate and keeps each with chance rate / peak."""
     if channel.kind == "outbound_campaign" or (channel.seasonality is None
                                                and not channel.growth_per_year):
-        return _base_rate_per_day(channel) * PEAK_MARGIN  # a flat rate: no grid needed
+        return base_rate_per_day(channel) * PEAK_MARGIN  # a flat rate: no grid needed
     grid = np.linspace(0, scenario.run_days, GRID_POINTS)
     return float(arrival_rate_per_day(channel, scenario, grid).max()) * PEAK_MARGIN
 
 
-def _base_rate_per_day(channel) -> float:
+def base_rate_per_day(channel) -> float:
     """Leads per day before seasonality and growth."""
     if channel.kind == "outbound_campaign":
         return channel.budget_per_month * 12 / 365 / channel.cost_per_lead

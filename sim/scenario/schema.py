@@ -25,6 +25,7 @@ from sim.rules.channels import (
     MARKETING_KINDS,
     MAX_LEADS_PER_RUN,
     PEAK_MARGIN,
+    base_rate_per_day,
     expected_leads,
     leads_drawn,
     prospecting_leads_most,
@@ -816,7 +817,7 @@ def _volume_field(channel, run_days: float) -> str:
     the channel's rate alone would fit the cap, else the rate itself (or the budget)."""
     if channel.kind == "outbound_campaign":
         return "budget_per_month"
-    flat = channel.leads_per_week / 7 * run_days * PEAK_MARGIN
+    flat = base_rate_per_day(channel) * run_days * PEAK_MARGIN
     if flat <= MAX_LEADS_PER_RUN:
         if channel.growth_per_year > 0:
             season = max(channel.seasonality) if channel.seasonality is not None else 1.0

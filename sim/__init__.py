@@ -1,10 +1,11 @@
 """Funnel Sandbox: a SimPy training sandbox for B2B sales-process management.
 
-The public API for notebooks and scripts::
+The public API for notebooks and scripts:
 
-    from sim import load_scenario, simulate
-    result = simulate(load_scenario("scenarios/baseline.toml"))
-    result.kpis()
+>>> from sim import load_scenario, simulate
+>>> result = simulate(load_scenario("scenarios/baseline.toml"))
+>>> result.kpis()["leads"] > 0
+True
 
 Each public name is loaded on first use (PEP 562), from the module that :data:`API`
 names, so ``import sim`` (and with it ``funnel --help``) stays quick: pandas, SimPy and

@@ -4,10 +4,8 @@ Every ``plot_*`` function takes a plain :class:`pandas.DataFrame` (the data to d
 with the columns its docstring names) and returns a :class:`matplotlib.figure.Figure`.
 Every ``*_chart`` function is a thin wrapper that computes that frame from one run's
 tables (a :class:`sim.analysis.result.RunResult`) and calls the ``plot_*`` function; the
-``*_data`` functions that give the frames are public too::
-
-    from sim.presentation import plots
-    plots.funnel_chart(result)
+``*_data`` functions that give the frames are public too, e.g.
+``plots.funnel_chart(result)`` after ``from sim.presentation import plots``.
 
 In a notebook a figure displays as a PNG on its own. Save one with :func:`save_png` or
 embed it in HTML with :func:`to_png_bytes`.

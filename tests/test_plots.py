@@ -16,6 +16,7 @@ import logging
 import sys
 import warnings
 import weakref
+from pathlib import Path
 
 import matplotlib
 import numpy as np
@@ -432,3 +433,13 @@ def test_bad_input_says_what_is_missing():
         plots.plot_funnel(made_up_funnel(["A"]), measure="volume")
     with pytest.raises(ValueError, match="missing: \\['cash'\\]"):
         plots.plot_cash(pd.DataFrame({"period": [1], "bookings": [1], "billings": [1]}))
+
+
+def test_levels_per_rep_over_two_years_draw_without_a_date_axis_warning():
+    # four ticks per panel left matplotlib's date locator no interval for a two-year run:
+    # it warned and fell back to half-yearly ticks (the suite turns warnings into errors)
+    result = simulate(load_scenario(Path(__file__).resolve().parent.parent / "scenarios"
+                                    / "roller_coaster.toml"), 0)
+    assert result.scenario.horizon_days >= 730
+    fig = plots.levels_chart(result, by_rep=True)
+    assert plots.to_png_bytes(fig)

@@ -349,9 +349,11 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
         nrows = -(-len(reps) // ncols)
         fig, axes = classroom_figure(nrows, ncols, sharex=True, sharey=True)
         for ax, rep in zip(axes.flat, reps, strict=False):
-            # few ticks: neighbouring panels' labels must not run into each other
+            # few ticks: neighbouring panels' labels must not run into each other (six
+            # leave room for half-yearly ticks over a two-year run; with four, matplotlib's
+            # locator finds no interval, warns, and falls back to half-yearly anyway)
             lines = _level_lines(ax, stock[stock["rep"] == rep], width=LINE_WIDTH * 0.8,
-                                 maxticks=4)
+                                 maxticks=6)
             ax.set_title(str(rep), fontsize=LABEL_SIZE)
         for i, ax in enumerate(axes.flat[len(reps):], start=len(reps)):
             ax.set_visible(False)

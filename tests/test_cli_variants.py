@@ -17,6 +17,7 @@ from test_cli import cli as run
 
 import sim.scenario.files
 from sim.presentation import cli
+from sim.presentation.commands import support
 from sim.scenario.files import load_scenario, to_toml
 from sim.scenario.schema import Scenario, _AtPath
 from sim.scenario.variants import vary
@@ -91,6 +92,7 @@ def test_options_go_through_vary_one_at_a_time(capsys, tmp_path, monkeypatch):
         return real(scenario, changes, source)
 
     monkeypatch.setattr(cli, "vary", spy)
+    monkeypatch.setattr(support, "vary", spy)
     small = scenario_file(tmp_path, "small", SMALL)
     status, _, err = run(capsys, "run", small, "--seed", "3", "--days", "20", "--policy",
                          "classic", "--json")

@@ -23,45 +23,54 @@ worker process and no half-written ``--out`` folder behind.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import errno
 import json
-import math
-import os
-import secrets
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 # Only the light scenario layer is imported here, so that ``funnel --help`` and ``funnel
 # validate`` start at once; each command imports the heavy modules it needs (the
-# experiments, the analysis, the report: pandas, SimPy, matplotlib) when it runs. This
-# module is the one agreed exception to "no import inside a function"
+# experiments, the analysis, the report: pandas, SimPy, matplotlib) when it runs. The
+# command line is the one agreed exception to "no import inside a function"
 # (tests/test_architecture.py).
+from sim.presentation.commands.support import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    RUN_POLICIES,
+    SCENARIO_HELP,
+    OutputError,
+    UsageError,
+    check_out_dir,
+    days_arg,
+    flush_stdout,
+    fmt_money,
+    fmt_number,
+    fmt_pct,
+    jsonable,
+    load_for_run,
+    os_reason,
+    replications_arg,
+    results_period,
+    say,
+    seed_arg,
+    silence_stdout,
+    workers_arg,
+)
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
-from sim.scenario.schema import POLICY_NAMES, Scenario
-from sim.scenario.shipped import DEFAULT, load_shipped, open_scenario, shipped_files
+from sim.scenario.schema import Scenario
+from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
-EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a Ctrl-C
-RUN_POLICIES = tuple(p for p in POLICY_NAMES if p != "custom")
+COMMAND_MODULES = ()
+"""Modules that add sub-commands: each has ``register(subparsers)`` (see
+:mod:`sim.presentation.commands.support`)."""
+
 COMPARE_METRICS = [  # where the swing shows first: prospecting and the top of the funnel
     "rep_prospecting_cv_4weeks", "rep_above_funnel_cv_weeks", "time_share_above_funnel",
     "time_share_best_few", "time_share_in_funnel", "time_share_orders",
     # then bookings, about one sales cycle later
     "dry_top_lag_days", "rep_bookings_cv_quarter", "bookings_cv_month", "bookings_cv_quarter",
     "bookings", "won", "win_rate", "lost_to_neglect", "cash_collected", "dso_days"]
-SCENARIO_HELP = f"scenario TOML file, or a shipped scenario's name (default: {DEFAULT})"
-
-
-class UsageError(Exception):
-    """A bad command-line value."""
-
-
-class OutputError(Exception):
-    """Standard output could not be written (a full disk, a closed file)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -72,7 +81,7 @@ class _Parser(argparse.ArgumentParser):
 
     def print_help(self, file=None):  # argparse drops a failed write; report it instead
         if file is None or file is sys.stdout:
-            _say(self.format_help().rstrip("\n"))
+            say(self.format_help().rstrip("\n"))
         else:
             super().print_help(file)
 
@@ -83,8 +92,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run one replication and print its KPIs")
     run.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    run.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
-    run.add_argument("--days", type=_days, help="override the results period (days, up to 3650)")
+    run.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
+    run.add_argument("--days", type=days_arg, help="override the results period (days, up to 3650)")
     run.add_argument("--out", help="write tables (CSV), the scenario (TOML) and the report "
                                    "(report.html) into this directory, which must be new or "
                                    "empty")
@@ -103,19 +112,19 @@ def _parser() -> argparse.ArgumentParser:
                       default=["close_first", "miller_heiman"], metavar="NAME",
                       help=f"two or more of {', '.join(RUN_POLICIES)} "
                            "(default: close_first miller_heiman)")
-    cmp_.add_argument("--replications", type=_replications, default=30,
+    cmp_.add_argument("--replications", type=replications_arg, default=30,
                       help="paired replications per policy (default 30)")
-    cmp_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
-    cmp_.add_argument("--days", type=_days, help="override the results period (days)")
-    cmp_.add_argument("--workers", type=_workers, default=1,
+    cmp_.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
+    cmp_.add_argument("--days", type=days_arg, help="override the results period (days)")
+    cmp_.add_argument("--workers", type=workers_arg, default=1,
                       help="local processes to use (default 1)")
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
 
     fc_ = sub.add_parser(
         "forecast", help="the manager's weekly forecast: per period, and its accuracy")
     fc_.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    fc_.add_argument("--seed", type=_seed, help="override the scenario's seed (0 or more)")
-    fc_.add_argument("--days", type=_days, help="override the results period (days)")
+    fc_.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
+    fc_.add_argument("--days", type=days_arg, help="override the results period (days)")
     fc_.add_argument("--policy", choices=RUN_POLICIES,
                      help="give every rep this policy, replacing the members' own policies")
     fc_.add_argument("--json", action="store_true", help="print the forecast as JSON")
@@ -126,50 +135,9 @@ def _parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check scenario files and report every problem")
     val.add_argument("files", nargs="+", help="scenario TOML files")
+    for module in COMMAND_MODULES:
+        module.register(sub)
     return p
-
-
-def _whole(text: str, low: int, high: int, what: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not low <= value <= high:
-        raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: {what} must be a whole number from {low} to {high}")
-    return value
-
-
-def _replications(text: str) -> int:
-    return _whole(text, 2, 10_000, "replications")
-
-
-def _workers(text: str) -> int:
-    return _whole(text, 1, 256, "workers")
-
-
-def _seed(text: str) -> int:
-    """``--seed``: a whole number, 0 or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or value < 0:
-        raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: must be a whole number, 0 or more")
-    return value
-
-
-def _days(text: str) -> float:
-    """``--days``: a finite number of days in (0, 3650]."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and 0 < value <= 3650):
-        raise argparse.ArgumentTypeError(
-            f"value {text!r} is not allowed: must be a number of days above 0 and at most 3650")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,16 +151,16 @@ def main(argv: list[str] | None = None) -> int:
     """
     try:
         status = _main(argv)
-        _flush_stdout()
+        flush_stdout()
         return status
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # e.g. `funnel run --json | head`: the reader left, not an error
-        _silence_stdout()
+        silence_stdout()
         return 0
     except OutputError as exc:
-        _silence_stdout()
+        silence_stdout()
         print(f"error: the output could not be written: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
@@ -205,48 +173,10 @@ def _main(argv: list[str] | None) -> int:
     return _dispatch(args)
 
 
-def _say(text: str = "") -> None:
-    """Print a line of the command's output; a failed write raises :class:`OutputError`
-    (a reader that left raises ``BrokenPipeError``, which ends the command quietly)."""
-    with _writing_stdout():
-        print(text)
-
-
-def _flush_stdout() -> None:
-    """Flush what is still buffered, so that a failure to write it is reported here and
-    not as a traceback at exit."""
-    if sys.stdout is not None:
-        with _writing_stdout():
-            sys.stdout.flush()
-
-
-@contextlib.contextmanager
-def _writing_stdout() -> Iterator[None]:
-    """Turn a failure to write standard output into an :class:`OutputError`; a broken
-    pipe stays what it is."""
-    try:
-        yield
-    except BrokenPipeError:
-        raise
-    except OSError as exc:
-        raise OutputError(_reason(exc)) from None
-
-
-def _silence_stdout() -> None:
-    """Point standard output at the null device, so that the data still buffered for a
-    reader that left or a full disk is not written again (with a traceback) at exit."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # not a real file (e.g. under a test)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - lives until exit
-        return
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, fd)
-    os.close(devnull)
-
-
 def _dispatch(args) -> int:
     try:
+        if getattr(args, "handler", None) is not None:
+            return args.handler(args)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "compare":
@@ -281,7 +211,7 @@ def _validate(files: list[str]) -> int:
             continue
         for warning in sc.advice():
             print(f"warning: {f}: {warning}", file=sys.stderr)
-        _say(f"ok: {f} ({len(sc.stages)} stages, {len(sc.channels)} channels, "
+        say(f"ok: {f} ({len(sc.stages)} stages, {len(sc.channels)} channels, "
              f"{sc.team.reps} reps, policy {sc.policy.name})")
     return status
 
@@ -296,15 +226,15 @@ def _scenarios(args) -> int:
                      "description": (sc.description.strip().splitlines() or [""])[0],
                      "stages": len(sc.stages), "reps": sc.team.reps})
     if args.json:
-        _say(json.dumps({"default": DEFAULT, "scenarios": rows}))
+        say(json.dumps({"default": DEFAULT, "scenarios": rows}))
         return 0
     name_w = max([len("name"), *(len(r["name"]) for r in rows)])
     file_w = max([len("file"), *(len(r["file"]) for r in rows)])
-    _say(f"Shipped scenarios: `funnel run NAME` runs one (default {DEFAULT}); copy a file "
+    say(f"Shipped scenarios: `funnel run NAME` runs one (default {DEFAULT}); copy a file "
          "to change it\n")
-    _say(f"  {'name':{name_w}s}  {'stages':>6s}  {'reps':>4s}  {'file':{file_w}s}  description")
+    say(f"  {'name':{name_w}s}  {'stages':>6s}  {'reps':>4s}  {'file':{file_w}s}  description")
     for r in rows:
-        _say(f"  {r['name']:{name_w}s}  {r['stages']:>6d}  {r['reps']:>4d}  "
+        say(f"  {r['name']:{name_w}s}  {r['stages']:>6d}  {r['reps']:>4d}  "
              f"{r['file']:{file_w}s}  {r['description']}")
     return 0
 
@@ -315,24 +245,6 @@ def _shown_path(source: str) -> str:
         return str(Path(source).relative_to(Path.cwd()))
     except ValueError:
         return source
-
-
-def load_for_run(args) -> tuple[Scenario, str]:
-    """The scenario named on the command line with ``--seed``, ``--days`` and ``--policy``
-    applied, and its source for messages.
-
-    Each option makes its variant with :func:`vary` in turn, so a rule it breaks is
-    reported as ``--days: field: value ...: rule``.
-    """
-    sc, source = open_scenario(args.scenario)
-    options = [("--seed", {"seed": args.seed} if args.seed is not None else {}),
-               ("--days", {"horizon_days": args.days} if args.days is not None else {})]
-    if getattr(args, "policy", None) is not None:
-        options.append(("--policy", policy_changes(sc, args.policy)))
-    for option, changes in options:
-        if changes:
-            sc = vary(sc, changes, source=option)
-    return sc, source
 
 
 def _compare(args) -> int:
@@ -357,32 +269,32 @@ def _compare(args) -> int:
     rows = []
     for metric in COMPARE_METRICS:
         means = runs.groupby("scenario")[metric].mean()
-        row = {"metric": metric, **{n: _jsonable(float(means[n])) for n in names}}
+        row = {"metric": metric, **{n: jsonable(float(means[n])) for n in names}}
         for other in names[1:]:
             d = paired_difference(runs, other, names[0], metric)
-            row[f"{other} - {names[0]}"] = {k: _jsonable(d[k]) for k in
+            row[f"{other} - {names[0]}"] = {k: jsonable(d[k]) for k in
                                             ("difference", "ci_low", "ci_high")}
         rows.append(row)
     if args.json:
-        _say(json.dumps({"scenario": sc.name, "replications": args.replications,
+        say(json.dumps({"scenario": sc.name, "replications": args.replications,
                          "policies": names, "metrics": rows}))
         return 0
-    _say(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
+    say(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
          f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")
     head = f"  {'metric':28s}" + "".join(f"{n:>16s}" for n in names)
     head += "".join(f"   {o} - {names[0]}" for o in names[1:])
-    _say(head)
+    say(head)
     undefined = False
     for row in rows:
-        line = f"  {row['metric']:28s}" + "".join(f"{_fmt(row[n]):>16s}" for n in names)
+        line = f"  {row['metric']:28s}" + "".join(f"{fmt_number(row[n]):>16s}" for n in names)
         for other in names[1:]:
             d = row[f"{other} - {names[0]}"]
-            line += (f"   {_fmt(d['difference'])} [{_fmt(d['ci_low'])}, "
-                     f"{_fmt(d['ci_high'])}]")
+            line += (f"   {fmt_number(d['difference'])} [{fmt_number(d['ci_low'])}, "
+                     f"{fmt_number(d['ci_high'])}]")
         undefined |= "n/a" in line
-        _say(line)
+        say(line)
     if undefined:
-        _say("\n  n/a: the figure is undefined in every replication (a rate or swing with "
+        say("\n  n/a: the figure is undefined in every replication (a rate or swing with "
              "nothing to measure,\n  such as a win rate when no deal closed), or fewer than "
              "two replications define the difference")
     return 0
@@ -397,28 +309,28 @@ def _forecast(args) -> int:
     table = fc.forecast_table(result)
     acc = fc.accuracy(result)
     if args.json:
-        records = [{k: _jsonable(v) for k, v in row.items()}
+        records = [{k: jsonable(v) for k, v in row.items()}
                    for row in table.to_dict(orient="records")]
-        _say(json.dumps({"scenario": sc.name, "periods": records,
-                         "accuracy": {k: _jsonable(v) for k, v in acc.summary().items()}}))
+        say(json.dumps({"scenario": sc.name, "periods": records,
+                         "accuracy": {k: jsonable(v) for k, v in acc.summary().items()}}))
         return 0
     period = sc.forecast.period
     believed = ("the true win rates" if sc.forecast.assumed_win_rates is None else
                 "assumed win rates " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
-    _say(f"Funnel Sandbox: {sc.name}, forecast per {period} made on its first "
+    say(f"Funnel Sandbox: {sc.name}, forecast per {period} made on its first "
          f"day with {believed} (seed {sc.seed})\n")
     if table.empty:
-        _say(f"  n/a: no whole {period} lies in the {_results_period(sc)}, so there is no "
+        say(f"  n/a: no whole {period} lies in the {results_period(sc)}, so there is no "
              f"forecast to score\n  (a {period} counts once it starts and ends inside the "
              "results period; a longer --days gives some)")
         return 0
-    _say(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
+    say(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
          f"{'best case':>12s} {'actual':>12s} {'error':>8s} {'attained':>9s}")
     for row in table.itertuples(index=False):
-        _say(f"  {row.period:8s} {_money(row.quota):>12s} {_money(row.forecast):>12s} "
-             f"{_money(row.commit):>12s} {_money(row.best_case):>12s} "
-             f"{_money(row.actual):>12s} {_pct(row.error_pct):>8s} "
-             f"{_pct(row.attainment_pct):>9s}")
+        say(f"  {row.period:8s} {fmt_money(row.quota):>12s} {fmt_money(row.forecast):>12s} "
+             f"{fmt_money(row.commit):>12s} {fmt_money(row.best_case):>12s} "
+             f"{fmt_money(row.actual):>12s} {fmt_pct(row.error_pct):>8s} "
+             f"{fmt_pct(row.attainment_pct):>9s}")
     s = acc.summary()
     notes = []
     if table["quota"].isna().any():
@@ -427,73 +339,44 @@ def _forecast(args) -> int:
     if table["error_pct"].isna().any():
         notes.append(f"error n/a: nothing was booked in that {period}, so an error in "
                      "percent of the bookings is undefined")
-    _say(f"\n  amounts in {sc.currency}; " + (
-        f"bias {_pct(s['forecast_bias_pct'])} (mean signed error), mean absolute error "
-        f"{_pct(s['forecast_mape_pct'], sign=False)}, "
+    say(f"\n  amounts in {sc.currency}; " + (
+        f"bias {fmt_pct(s['forecast_bias_pct'])} (mean signed error), mean absolute error "
+        f"{fmt_pct(s['forecast_mape_pct'], sign=False)}, "
         f"{s['forecast_within_5pct_share']:.0%} of periods within 5%"
         if s["forecast_periods"] else
         f"bias, mean absolute error and periods within 5% n/a: no whole {period} had "
         "bookings to score the forecast against"))
     for note in notes:
-        _say(f"  {note}")
+        say(f"  {note}")
     return 0
-
-
-def _results_period(sc: Scenario) -> str:
-    """``60-day results period (2026-01-01 to 2026-03-01)``."""
-    from sim.rules.calendar import last_date
-
-    return f"{sc.horizon_days:g}-day results period ({sc.start_date} to {last_date(sc)})"
-
-
-def _money(x) -> str:
-    return "n/a" if x != x else f"{x:,.0f}"
-
-
-def _pct(x, sign: bool = True) -> str:
-    """A value already in percent."""
-    if x != x:
-        return "n/a"
-    return f"{x:+.1f}%" if sign else f"{x:.1f}%"
-
-
-def _fmt(x) -> str:
-    if x is None:
-        return "n/a"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3f}"
 
 
 def _run(args) -> int:
     from sim.experiments.runner import simulate
     from sim.presentation.output import write_run
 
-    out = _check_out_dir(args.out) if args.out is not None else None
+    out = check_out_dir(args.out) if args.out is not None else None
     sc, source = load_for_run(args)
     for warning in sc.advice():
         print(f"warning: {source}: {warning}", file=sys.stderr)
     result = simulate(sc)
     k = result.kpis()
     if args.json:
-        _say(json.dumps({key: _jsonable(v) for key, v in k.items()}))
+        say(json.dumps({key: jsonable(v) for key, v in k.items()}))
     else:
-        _say(format_kpis(sc, k))
+        say(format_kpis(sc, k))
     if out is not None:
-        _flush_stdout()  # the summary is shown before the files are written
+        flush_stdout()  # the summary is shown before the files are written
         try:
             written = write_run(result, out)
         except OSError as exc:  # the place changed, or filled up, while the run was going on
-            raise UsageError(f"--out: {out} could not be written: {_reason(exc)}; nothing "
+            raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; nothing "
                              "was written") from None
         if not args.json:
-            _say(f"\nwrote {len(written)} files to {out}")
+            say(f"\nwrote {len(written)} files to {out}")
     if args.open:
         _open_report(result, out)
     return 0
-
-
-def _reason(exc: OSError) -> str:
-    """An OSError's words without the errno and path Python adds."""
-    return exc.strerror or str(exc)
 
 
 def _open_report(result, out: Path | None) -> None:
@@ -510,62 +393,11 @@ def _open_report(result, out: Path | None) -> None:
             page = write_report(result, out / "report.html")
         except OSError as exc:
             raise UsageError(f"--open: the report could not be written: "
-                             f"{_reason(exc)}") from None
+                             f"{os_reason(exc)}") from None
     else:
         page = out / "report.html"
     if not webbrowser.open(page.resolve().as_uri()):
         print(f"could not start a web browser; the report is at {page}", file=sys.stderr)
-
-
-def _check_out_dir(out: str) -> Path:
-    """Refuse, before the run, an --out that is a file, a directory with files in it, or
-    a place where nothing can be written (a read-only folder or disk, a path through a
-    file): a folder is made and removed there to be sure."""
-    if not out:
-        raise UsageError("--out: value '' is not allowed: give a directory name")
-    path = Path(out)
-    if path.is_symlink() and not path.exists():
-        raise UsageError(f"--out: {out} is a broken symbolic link; nothing was written")
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"--out: {out} is a file, not a directory; nothing was written")
-    if path.is_dir():
-        try:
-            if any(path.iterdir()):
-                raise UsageError(f"--out: directory {out} is not empty; choose a new one so "
-                                 "nothing you have is overwritten")
-        except PermissionError:
-            raise UsageError(f"--out: directory {out} cannot be read (permission "
-                             "denied)") from None
-        _try_writing_in(path, f"--out: cannot write in directory {out}")
-        return path
-    parent = path.parent
-    while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
-    if not parent.is_dir():
-        raise UsageError(f"--out: {out} cannot be created: {parent} is a file, not a "
-                         "directory; nothing was written")
-    _try_writing_in(parent, f"--out: {out} cannot be created in {parent}")
-    return path
-
-
-def _try_writing_in(folder: Path, what: str) -> None:
-    """Make and remove an empty folder in ``folder``; raise a :class:`UsageError` that
-    starts with ``what`` if that is not possible."""
-    probe = folder / f".funnel-probe-{secrets.token_hex(4)}"
-    try:
-        probe.mkdir()
-    except OSError as exc:
-        reason = _reason(exc)
-        if exc.errno == errno.ENOENT:  # e.g. /proc: the folder takes no new names
-            reason = "the folder does not take new files"
-        raise UsageError(f"{what}: {reason}; nothing was written") from None
-    probe.rmdir()
-
-
-def _jsonable(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
 
 
 LEVEL_LABELS = {"best_few": "Best Few", "above_funnel": "Above the Funnel",

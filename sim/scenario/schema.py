@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from sim.rules.calendar import first_date, last_date, to_date
+from sim.rules.calendar import first_date, to_date
 from sim.rules.channels import (
     MARKETING_KINDS,
     MAX_LEADS_PER_RUN,
@@ -63,6 +63,10 @@ MAX_CYCLE_DAYS = 7300.0
 An expected close is at most this far ahead of the run's last day (2210 at the latest),
 so its date stays within the tables' calendar; one stage may take its whole ten-year
 decision time."""
+
+MAX_PLAN_DAYS = 3650
+"""The latest date of the team's plan, in days after ``start_date``: the longest results
+period."""
 
 POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
 """Prioritisation policies a scenario can name; ``custom`` takes an ``order`` of levels."""
@@ -739,10 +743,12 @@ class Scenario(_Frozen):
 
     @cross_field
     def _team_dates_in_run(self):
-        """Every date of the team's plan (`joins`, `leaves`, `start`, `end`) must fall
-        inside the run: from the first day of the warm-up to the last day of the results
-        period."""
-        first, last = first_date(self), last_date(self)
+        """Every date of the team's plan (`joins`, `leaves`, `start`, `end`) must fall on or
+        after the first day of the warm-up, and at most ten years (3650 days) after
+        `start_date`. A date after the results period is allowed and changes nothing in
+        the run, so that a shorter run of the same plan (`--days`) still works."""
+        first = first_date(self)
+        last = to_date(self.start_date, MAX_PLAN_DAYS).date()
         for field, dates in (("hires", ("joins",)), ("departures", ("leaves",)),
                              ("absences", ("start", "end"))):
             with suppress(Unknown):
@@ -753,9 +759,9 @@ class Scenario(_Frozen):
                             when = getattr(items[i], name)
                             if not first <= when <= last:
                                 yield AtPath(("team", field, i, name), when,
-                                             f"must be a date inside the run, from {first} "
-                                             f"(the first day of the warm-up) to {last} (the "
-                                             "last day of the results period)")
+                                             f"must be a date from {first} (the first day of "
+                                             f"the warm-up) to {last} (ten years after "
+                                             "start_date)")
 
     @cross_field
     def _team_plan_names(self):

@@ -583,8 +583,8 @@ class Team(_Frozen):
     )
     hires: list[Hire] = Field(
         default_factory=list,
-        description="reps who join during the run, numbered after the `reps` (the plan's "
-        "dates are calendar dates inside the run, warm-up included)",
+        description="reps who join during the run, named and numbered after the `reps` "
+        "(the plan's dates are calendar dates; the warm-up is part of the run)",
     )
     departures: list[Departure] = Field(
         default_factory=list, description="reps who leave during the run"
@@ -690,21 +690,22 @@ class Scenario(_Frozen):
 
     @cross_field
     def _one_value_per_stage(self):
-        """`team.skill`, every `team.members` `skill` and `forecast.assumed_win_rates` need
-        one value per stage."""
+        """`team.skill`, every `team.members` and `team.hires` `skill` and
+        `forecast.assumed_win_rates` need one value per stage."""
         n = len(self.stages)
         with suppress(Unknown):
             skill = self.team.skill
             if skill is not None and len(skill) != n:
                 yield AtPath(("team", "skill"), skill, f"needs one skill per stage ({n})")
-        with suppress(Unknown):
-            members = self.team.members
-            for i in range(len(members)):
-                with suppress(Unknown):
-                    skill = members[i].skill
-                    if skill is not None and len(skill) != n:
-                        yield AtPath(("team", "members", i, "skill"), skill,
-                                     f"needs one skill per stage ({n})")
+        for field in ("members", "hires"):
+            with suppress(Unknown):
+                specs = getattr(self.team, field)
+                for i in range(len(specs)):
+                    with suppress(Unknown):
+                        skill = specs[i].skill
+                        if skill is not None and len(skill) != n:
+                            yield AtPath(("team", field, i, "skill"), skill,
+                                         f"needs one skill per stage ({n})")
         with suppress(Unknown):
             assumed = self.forecast.assumed_win_rates
             if assumed is not None and len(assumed) != n:

@@ -249,8 +249,9 @@ class OpportunityRecord(NamedTuple):
 
 
 class WorkRecord(NamedTuple):
-    """A stretch of a rep's time on one task (a task a leave interrupts has one stretch
-    per working spell, ``finished`` only on the last)."""
+    """A stretch of a rep's time on one task (when the team's plan changes the rep's
+    hours during a task, by a leave or a ramp, one stretch per spell of constant hours,
+    ``finished`` only on the last)."""
 
     rep: int
     activity: str

@@ -335,9 +335,9 @@ class Engine:
 
     def _planned_rep(self, rep: Rep):
         """:meth:`_rep` for a rep whose hours change over the run (``rep.plan``): it works
-        only while its hours are above zero, at their rate; a task a leave interrupts is
-        logged as one stretch per working spell; when the rep leaves, its work goes to the
-        others (:meth:`_depart`)."""
+        only while its hours are above zero, at their rate; a task is logged as one
+        stretch per spell of constant hours (a leave or a ramp month's end cuts it); when
+        the rep leaves, its work goes to the others (:meth:`_depart`)."""
         env, plan = self.env, rep.plan
         while True:
             rate, until = plan.segment(env.now)
@@ -359,35 +359,38 @@ class Engine:
             if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
                 task.level = self.level_of(task.opp, start)
             self._begin(task, rep)
-            left, spell, worked = task.hours, start, 0.0
+            left, spell, gone = task.hours, start, False
             while left > 1e-9:
                 rate, until = plan.segment(env.now)
                 if rate <= 0:  # a leave (or the rep's last day): the task waits for them
-                    rep.current = None
-                    if env.now > spell:
-                        self._log_time(rep, task, spell, env.now, worked, False)
                     if until == math.inf:
+                        gone = True
                         break
                     yield env.timeout(until - env.now)
-                    spell, worked = env.now, 0.0
+                    spell = env.now
                     continue
                 rep.current = (task, spell)
                 now = env.now
                 if left / rate <= until - now:
                     yield env.timeout(left / rate)
-                    worked, left = worked + left, 0.0
-                else:
-                    yield env.timeout(until - now)
-                    worked, left = worked + rate * (until - now), left - rate * (until - now)
+                    break
+                # the hours change: one stretch per spell of constant hours
+                yield env.timeout(until - now)
+                left -= rate * (until - now)
+                rep.current = None
+                self._log_time(rep, task, spell, env.now, rate * (until - now), False)
+                spell = env.now
+            else:
+                left = 0.0  # nothing (or a rounding error's worth) left
             rep.current = None
-            if left > 1e-9:  # the rep left with the task unfinished: it goes with the rest
+            if gone:  # the rep left with the task unfinished: it goes with the rest
                 rep.busy_hours += task.hours - left
                 if task.kind != PROSPECT:  # a call list half worked is dropped
                     task.done, task.hours = task.done + task.hours - left, left
                     rep.tasks.append(task)
                 continue
             rep.busy_hours += task.hours
-            self._log_time(rep, task, spell, env.now, worked, True)
+            self._log_time(rep, task, spell, env.now, left, True)
             self._complete(task, rep)
 
     def _depart(self, rep: Rep) -> None:

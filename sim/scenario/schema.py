@@ -795,14 +795,16 @@ class Scenario(_Frozen):
         after its start, falls while the rep is on the team (from joining, before
         leaving), and does not overlap another leave of the same rep."""
         team = self.team
-        names = rep_names(team)
-        joins = dict.fromkeys(names)
-        for hire in team.hires:
-            for name in hire_names(hire):
-                joins.setdefault(name, hire.joins)  # a name taken twice is reported apart
-        leaves: dict = {}
-        for i, d in enumerate(team.departures):
+        joins: dict = dict.fromkeys(rep_names(_Unplanned(team)))  # the reps there from the start
+        for i in range(len(team.hires)):
             with suppress(Unknown):
+                hire = team.hires[i]
+                for name in hire_names(hire):
+                    joins.setdefault(name, hire.joins)  # a name taken twice is reported apart
+        leaves: dict = {}
+        for i in range(len(team.departures)):
+            with suppress(Unknown):
+                d = team.departures[i]
                 if d.rep in leaves:
                     yield AtPath(("team", "departures", i, "rep"), d.rep,
                                  f"a rep leaves once: team.departures[{leaves[d.rep][0]}] has "
@@ -813,8 +815,9 @@ class Scenario(_Frozen):
                     yield AtPath(("team", "departures", i, "leaves"), d.leaves,
                                  f"must come after '{d.rep}' joins ({joins[d.rep]})")
         taken: dict = {}
-        for i, a in enumerate(team.absences):
+        for i in range(len(team.absences)):
             with suppress(Unknown):
+                a = team.absences[i]
                 where = ("team", "absences", i)
                 if a.end < a.start:
                     yield AtPath((*where, "end"), a.end,

@@ -22,7 +22,8 @@ import pytest
 from sim.analysis.rep_hours import team_over_time, team_plan
 from sim.experiments.runner import simulate
 from sim.presentation.cli import main as funnel
-from sim.rules.calendar import add_months, to_day
+from sim.rules.calendar import to_day
+from sim.rules.dates import add_months
 from sim.rules.reps import (
     WorkingHours,
     available_hours,
@@ -100,9 +101,9 @@ def test_without_a_plan_every_rep_keeps_constant_hours():
 def test_the_plan_table_lists_every_change(tmp_path):
     table = team_plan(load_scenario(HIRING_PLAN))
     hire = table[table["rep"] == HIRES[0]]
-    assert hire["change"].tolist() == ["joins", "ramp", "ramp", "ramp", "ramp"]
-    assert hire["share"].tolist() == list(RAMP)
-    assert hire["start"].tolist() == [dt.date(2027, m, 1) for m in range(4, 9)]
+    assert hire["change"].tolist() == ["joins", "ramp", "ramp", "ramp", "ramp", "full"]
+    assert hire["share"].tolist() == [*RAMP, 1.0]
+    assert hire["start"].tolist() == [dt.date(2027, m, 1) for m in range(4, 10)]
     assert table.loc[table["rep"] == "Rep 3", "change"].tolist() == ["leaves"]
     leave = table[table["change"] == "leave"].iloc[0]
     assert (leave["rep"], leave["start"], leave["end"]) == ("Rep 1", dt.date(2027, 8, 2),

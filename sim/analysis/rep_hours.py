@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.rules.calendar import add_months, results_periods
+from sim.rules.calendar import results_periods
+from sim.rules.dates import add_months
 from sim.rules.reps import (
     available_hours,
     has_plan,
@@ -59,10 +60,11 @@ def team_available_hours(scenario) -> float:
 
 
 def team_plan(scenario) -> pd.DataFrame:
-    """The team's plan, one row per change: ``rep``, ``change`` (``joins``, ``ramp``,
-    ``leave`` or ``leaves``), ``start`` and ``end`` (its dates; ``end`` the last day of a
-    leave, empty where a change has none) and ``share`` (of full hours worked: a ramp
-    month's share, 0 on leave and after leaving, 1 from joining on when no ramp)."""
+    """The team's plan, one row per change: ``rep``, ``change`` (``joins``, ``ramp``: a
+    new ramp month, ``full``: the ramp's end, ``leave`` or ``leaves``), ``start`` and
+    ``end`` (its dates; ``end`` the last day of a leave, empty where a change has none)
+    and ``share`` (of full hours worked: a ramp month's share, 0 on leave and after
+    leaving, 1 from joining on when no ramp)."""
     team = scenario.team
     rows = []
     for hire in team.hires:
@@ -70,6 +72,8 @@ def team_plan(scenario) -> pd.DataFrame:
             rows.append((name, "joins", hire.joins, None, hire.ramp[0] if hire.ramp else 1.0))
             for m in range(1, len(hire.ramp)):
                 rows.append((name, "ramp", add_months(hire.joins, m), None, hire.ramp[m]))
+            if hire.ramp:
+                rows.append((name, "full", add_months(hire.joins, len(hire.ramp)), None, 1.0))
     for d in team.departures:
         rows.append((d.rep, "leaves", d.leaves, None, 0.0))
     for a in team.absences:

@@ -321,10 +321,7 @@ class Engine:
                     yield rep.wake
                 rep.wake = None
                 continue
-            start = env.now
-            if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
-                task.level = self.level_of(task.opp, start)
-            self._begin(task, rep)
+            start = self._start(task, rep)
             if task.hours > 0:
                 rep.current = (task, start)
                 yield env.timeout(task.hours / hpd)
@@ -355,10 +352,7 @@ class Engine:
                 yield rep.wake if until == math.inf else rep.wake | env.timeout(until - env.now)
                 rep.wake = None
                 continue
-            start = env.now
-            if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
-                task.level = self.level_of(task.opp, start)
-            self._begin(task, rep)
+            start = self._start(task, rep)
             left, spell, gone = task.hours, start, False
             while left > 1e-9:
                 rate, until = plan.segment(env.now)
@@ -433,6 +427,14 @@ class Engine:
         rep.tasks.next_expiry = math.inf
         for t in moving:
             self._add_task(self.reps[t.opp.owner if t.opp is not None else t.lead.owner], t)
+
+    def _start(self, task: Task, rep: Rep) -> float:
+        """Rep ``rep`` starts ``task`` now (its level noted, its start logged): now."""
+        start = self.env.now
+        if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
+            task.level = self.level_of(task.opp, start)
+        self._begin(task, rep)
+        return start
 
     def _log_time(self, rep, task, start, end, hours, finished) -> None:
         lead_id = task.lead.id if task.lead is not None else (

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
-from calendar import monthrange
 
 import numpy as np
 import pandas as pd
@@ -47,23 +46,6 @@ def last_date(scenario) -> dt.date:
     a part day counting as a day)."""
     days = max(math.ceil(scenario.horizon_days) - 1, 0)
     return scenario.start_date + dt.timedelta(days=days)
-
-
-def first_date(scenario) -> dt.date:
-    """The first calendar day of the run: the day the warm-up starts (``warmup_days``
-    before ``start_date``, a part day counting as a day)."""
-    return scenario.start_date - dt.timedelta(days=math.ceil(scenario.warmup_days))
-
-
-def add_months(date: dt.date, months: int) -> dt.date:
-    """The same day of the month ``months`` calendar months after ``date`` (the month's
-    last day when it is shorter).
-
-    >>> add_months(dt.date(2027, 1, 31), 1)
-    datetime.date(2027, 2, 28)
-    """
-    year, month = divmod(date.year * 12 + date.month - 1 + months, 12)
-    return dt.date(year, month + 1, min(date.day, monthrange(year, month + 1)[1]))
 
 
 def _show(ts: pd.Timestamp) -> str:

@@ -24,7 +24,7 @@ import bisect
 import math
 from typing import NamedTuple
 
-from sim.rules.calendar import add_months, to_day
+from sim.rules.dates import add_months, day_of
 
 REASSIGN_RULES = ("least_loaded", "round_robin")
 """How a leaver's open leads and deals are shared among the reps still working:
@@ -126,16 +126,16 @@ def _changes(scenario) -> list[_Change]:
     ramp_ends: list = [()] * team.reps
     ramps: list = [()] * team.reps
     for hire in team.hires:
-        ends = tuple(to_day(start, add_months(hire.joins, m + 1)) for m in range(len(hire.ramp)))
-        joins += [to_day(start, hire.joins)] * hire.count
+        ends = tuple(day_of(start, add_months(hire.joins, m + 1)) for m in range(len(hire.ramp)))
+        joins += [day_of(start, hire.joins)] * hire.count
         ramp_ends += [ends] * hire.count
         ramps += [tuple(hire.ramp)] * hire.count
     leaves: list = [None] * len(names)
     for d in team.departures:
-        leaves[names.index(d.rep)] = to_day(start, d.leaves)
+        leaves[names.index(d.rep)] = day_of(start, d.leaves)
     away: list = [[] for _ in names]
     for a in team.absences:
-        away[names.index(a.rep)].append((to_day(start, a.start), to_day(start, a.end) + 1))
+        away[names.index(a.rep)].append((day_of(start, a.start), day_of(start, a.end) + 1))
     return [_Change(joins[i], ramp_ends[i], ramps[i], leaves[i], tuple(away[i]))
             for i in range(len(names))]
 

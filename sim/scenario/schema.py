@@ -21,7 +21,6 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from sim.rules.calendar import first_date, to_date
 from sim.rules.channels import (
     MARKETING_KINDS,
     MAX_LEADS_PER_RUN,
@@ -31,6 +30,7 @@ from sim.rules.channels import (
     leads_drawn,
     prospecting_leads_most,
 )
+from sim.rules.dates import date_of, first_date
 from sim.rules.deals import LEVELS, typical_stage_days
 from sim.rules.reps import (
     REASSIGN_RULES,
@@ -749,7 +749,7 @@ class Scenario(_Frozen):
         `start_date`. A date after the results period is allowed and changes nothing in
         the run, so that a shorter run of the same plan (`--days`) still works."""
         first = first_date(self)
-        last = to_date(self.start_date, MAX_PLAN_DAYS).date()
+        last = date_of(self.start_date, MAX_PLAN_DAYS)
         for field, dates in (("hires", ("joins",)), ("departures", ("leaves",)),
                              ("absences", ("start", "end"))):
             with suppress(Unknown):
@@ -854,7 +854,7 @@ class Scenario(_Frozen):
             if all(h.on(day) <= 0 for h in hours):
                 until = next((e for e in edges[k + 1:] if any(h.on(e) > 0 for h in hours)),
                              end)
-                shown = to_date(self.start_date, [day, until - 1]).date
+                shown = (date_of(self.start_date, day), date_of(self.start_date, until - 1))
                 yield AtPath(("team",), f"{shown[0]} to {shown[1]}",
                              f"no rep works from {shown[0]} to {shown[1]} (reps not joined yet, "
                              "gone or on leave): at least one rep must work at every moment of "

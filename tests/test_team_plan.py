@@ -31,7 +31,8 @@ from sim.rules.reps import (
     rep_names,
     working_hours,
 )
-from sim.scenario.files import load_scenario
+from sim.engine.events import Reassigned
+from sim.scenario.files import load_scenario, parse_scenario, to_toml
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -354,6 +355,13 @@ def test_a_task_is_cut_only_where_the_reps_hours_change(run):
                      strict=True))
     assert all(end in edges[rep] for rep, end in zip(cut["rep"], cut["end_day"], strict=True))
     assert set(cut["rep"]) <= {"Rep 1", "Rep 3", *HIRES}
+
+
+def test_the_plan_goes_through_toml_and_its_events_keep_their_fields(run):
+    sc = load_scenario(HIRING_PLAN)
+    assert parse_scenario(to_toml(sc)) == sc
+    rows = run.records.events["reassigned"]
+    assert rows and all(len(r) == len(Reassigned._fields) for r in rows)
 
 
 # -- common random numbers, and no change without a plan ------------------------------------

@@ -563,7 +563,8 @@ class Absence(_Frozen):
 class Team(_Frozen):
     """The sales reps and how leads reach them."""
 
-    reps: int = Field(5, ge=1, le=1000, description="number of reps")
+    reps: int = Field(5, ge=1, le=1000, description="number of reps at the start (`hires` "
+                      "join them later)")
     hours_per_day: float = Field(
         6.0, gt=0, le=24, description="selling hours per rep per calendar day"
     )

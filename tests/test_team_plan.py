@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from sim.analysis.rep_hours import team_over_time, team_plan
+from sim.engine.events import Reassigned
 from sim.experiments.runner import simulate
 from sim.presentation.cli import main as funnel
 from sim.rules.calendar import to_day
@@ -31,7 +32,6 @@ from sim.rules.reps import (
     rep_names,
     working_hours,
 )
-from sim.engine.events import Reassigned
 from sim.scenario.files import load_scenario, parse_scenario, to_toml
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary

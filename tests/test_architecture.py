@@ -134,7 +134,8 @@ def test_every_record_the_engine_keeps_has_its_types_fields():
     result = simulate(load_scenario(ROOT / "scenarios" / "roller_coaster.toml"), 0)
     rec = result.records
     for kind, rows in rec.events.items():
-        assert rows or kind == "lead_expired", f"no {kind} events in the run"
+        # leads may all be answered in time; no rep leaves this team (test_team_plan.py)
+        assert rows or kind in ("lead_expired", "reassigned"), f"no {kind} events in the run"
         width = len(EVENT_KINDS[kind]._fields)
         assert all(len(r) == width for r in rows), kind
     assert sum(len(r) for r in rec.events.values()) == len(rec.sequence)

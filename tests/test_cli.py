@@ -442,7 +442,7 @@ def test_unknown_name_says_what_is_shipped(capsys, tmp_path, monkeypatch):
     assert (status, stdout) == (2, "")
     assert err == ("error: rollercoaster: file not found, and no shipped scenario has this "
                    "name; did you mean 'roller_coaster'? (shipped: baseline, course_zh, "
-                   "roller_coaster, seven_stages, three_stages)\n")
+                   "hiring_plan, roller_coaster, seven_stages, three_stages)\n")
 
 
 @pytest.mark.parametrize("argv", [[], ["walk"], ["run", "a.toml", "b.toml"], ["validate"]],

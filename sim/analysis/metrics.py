@@ -6,11 +6,10 @@ import numpy as np
 
 from sim.analysis.cash import ageing, days_sales_outstanding
 from sim.analysis.levels import LEVEL_COLUMNS, hours_by_level
-from sim.analysis.rep_hours import busy_hours_in_period
+from sim.analysis.rep_hours import busy_hours_in_period, team_available_hours
 from sim.analysis.volatility import bookings_per_period, cv
 from sim.rules.calendar import in_period
 from sim.rules.deals import LOST_TO_NEGLECT
-from sim.rules.reps import rep_hours_per_day
 
 
 def kpis(result) -> dict[str, float]:
@@ -19,7 +18,8 @@ def kpis(result) -> dict[str, float]:
     Counts of leads and opportunities are those created in the results period, and
     ``lead_to_opportunity_rate`` is the share of those leads that became opportunities; won,
     lost, bookings, win rate and cycle length count deals *closed* in it; ``open`` is
-    the tracking pipeline at the end; utilisation is busy hours over available hours.
+    the tracking pipeline at the end; utilisation is busy hours over the hours the reps
+    really had (the team's plan: a hire's ramp, leavers and leaves take some away).
     ``bookings_cv_month`` / ``_quarter`` measure the roller-coaster (coefficient of
     variation of the team's bookings per whole calendar month / quarter), and
     ``time_share_<level>`` the share of rep hours spent per Miller Heiman level.
@@ -84,5 +84,5 @@ def busy_share(scenario, rep_time) -> float:
     """:func:`utilization` of ``rep_time`` (the table or its facts)."""
     sc = scenario
     busy = float(busy_hours_in_period(rep_time, sc.horizon_days).sum())
-    available = sum(rep_hours_per_day(sc.team)) * sc.horizon_days
+    available = team_available_hours(sc)
     return busy / available if available else np.nan

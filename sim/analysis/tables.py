@@ -20,6 +20,7 @@ from sim.engine.events import (
     LeadQualified,
     Lost,
     PostSaleDone,
+    Reassigned,
     Recorder,
     StageEntered,
     VerifyStart,
@@ -45,8 +46,10 @@ SUBJECTS = {
     "order": ["Equipment order", "Licence order", "Spare parts order", "Hardware refresh",
               "Volume order"],
 }
-_ID_FIELDS = ("lead_id", "opportunity_id", "rep", "stage")
+_ID_FIELDS = ("lead_id", "opportunity_id", "rep", "stage", "to_rep")
 """Whole-number fields of the events."""
+_REP_DETAILS = ("to_rep",)
+"""Kind-specific fields that name a rep (empty where a kind has none)."""
 _TEXT_DETAILS = ("lost_reason",)
 """Kind-specific fields that are text (empty where a kind has none); the rest are numbers
 (NaN where a kind has none)."""
@@ -112,6 +115,17 @@ class Tables:
         out[cols[id_field]] = cols[field]
         return out
 
+    def _final_owner(self, owner: np.ndarray, id_field: str) -> np.ndarray:
+        """``owner`` (by lead or opportunity id) after the last reassignment of each: a
+        leaver's open leads (``id_field`` ``"lead_id"``) or deals (``"opportunity_id"``)."""
+        got = self.columns(Reassigned)
+        if not len(got["day"]):
+            return owner
+        mine = got["opportunity_id"] < 0 if id_field == "lead_id" else got["opportunity_id"] >= 0
+        owner = owner.copy()
+        owner[got[id_field][mine]] = got["to_rep"][mine]  # in order: the last one stays
+        return owner
+
     # -- the tables ----------------------------------------------------------------
     def events(self) -> pd.DataFrame:
         """Every event, in the order it happened (stable by day): the common fields, the
@@ -132,6 +146,9 @@ class Tables:
                 cols[f][pos] = got[f]
         for f in ("day", *[d for d in details if d.endswith("_day")]):
             cols[f] = cols[f] - self.offset
+        for f in _REP_DETAILS:
+            cols[f] = np.where(np.isnan(cols[f]), "",
+                               _names(list(self.rep_names), np.nan_to_num(cols[f]).astype(int)))
         ev = pd.DataFrame(cols)
         ev["rep"] = self.rep_names[ev["rep"].to_numpy()]
         ev = ev.sort_values("day", kind="stable").reset_index(drop=True)
@@ -149,7 +166,8 @@ class Tables:
         grid = np.array(self.rec.leads, dtype=float).reshape(-1, 4)
         n = len(grid)
         cols = {"lead_id": grid[:, 0].astype(np.int64), "channel": grid[:, 1].astype(np.int64),
-                "created_day": grid[:, 2] - self.offset, "owner": grid[:, 3].astype(np.int64),
+                "created_day": grid[:, 2] - self.offset,
+                "owner": self._final_owner(grid[:, 3].astype(np.int64), "lead_id"),
                 "contacted_day": self._by_id(VerifyStart, "lead_id", "day", n) - self.offset,
                 "response_hours": self._by_id(VerifyStart, "lead_id", "response_hours", n)}
         status = np.full(n, "open", dtype=object)
@@ -183,7 +201,8 @@ class Tables:
         grid = np.array(self.rec.opportunities, dtype=float).reshape(-1, 9)
         m = len(grid)
         cols = {"opportunity_id": grid[:, 0].astype(np.int64),
-                "lead_id": grid[:, 1].astype(np.int64), "owner": grid[:, 2].astype(np.int64),
+                "lead_id": grid[:, 1].astype(np.int64),
+                "owner": self._final_owner(grid[:, 2].astype(np.int64), "opportunity_id"),
                 "amount": grid[:, 3], "created_day": grid[:, 4] - self.offset,
                 "channel": grid[:, 5].astype(np.int64), "strategic": grid[:, 6] > 0,
                 "contract": grid[:, 7] > 0, "customer_u": grid[:, 8],

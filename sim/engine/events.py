@@ -151,6 +151,20 @@ class PostSaleDone(NamedTuple):
     """Rep hours the hand-over took."""
 
 
+class Reassigned(NamedTuple):
+    """A rep left the team and one of their open leads (``opportunity_id`` -1) or deals
+    went to another rep (``team.reassign``); ``rep`` is the leaver, ``stage`` the deal's
+    stage (-1 for a lead or a won deal's hand-over)."""
+
+    day: float
+    lead_id: int
+    opportunity_id: int
+    rep: int
+    stage: int
+    to_rep: int
+    """The rep who owns it from now on."""
+
+
 EVENT_KINDS: dict[str, type] = {
     "lead_created": LeadCreated,
     "verify_start": VerifyStart,
@@ -165,6 +179,7 @@ EVENT_KINDS: dict[str, type] = {
     "won": Won,
     "lost": Lost,
     "post_sale_done": PostSaleDone,
+    "reassigned": Reassigned,
 }
 """Event kind (the ``event`` column of the events table) -> its record type."""
 
@@ -234,7 +249,9 @@ class OpportunityRecord(NamedTuple):
 
 
 class WorkRecord(NamedTuple):
-    """A stretch of a rep's time on one task."""
+    """A stretch of a rep's time on one task (when the team's plan changes the rep's
+    hours during a task, by a leave or a ramp, one stretch per spell of constant hours,
+    ``finished`` only on the last)."""
 
     rep: int
     activity: str

@@ -6,6 +6,15 @@ analysis (Best Few, levels, rot, the owner's estimate) come from :mod:`sim.rules
 
 Clock: simulation day 0 is the start of the warm-up; a task of ``h`` hours keeps a
 rep busy for ``h / hours_per_day`` days.
+
+A team that changes over the run (``team.hires``, ``departures``, ``absences``) gives
+its reps hours that change with time (:func:`sim.rules.reps.working_hours`): a rep works
+only while its hours are above zero, at the rate they say, and a task a leave
+interrupts waits for the rep's return. Marketing leads go only to reps working that
+day. A leaver's open leads and deals, with the work waiting on them, go to the reps
+still working (``team.reassign``), each with a :class:`~sim.engine.events.Reassigned`
+event. Without a plan every rep keeps its constant hours and the code path is the one
+it always was.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ from sim.engine.events import (
     OpportunityCreated,
     OpportunityRecord,
     PostSaleDone,
+    Reassigned,
     Recorder,
     StageEntered,
     VerifyStart,
@@ -45,7 +55,7 @@ from sim.rules.deals import (
     rot_factor,
     typical_stage_days,
 )
-from sim.rules.reps import rep_hours_per_day, rep_names
+from sim.rules.reps import has_plan, rep_hours_per_day, rep_names, rep_specs, working_hours
 from sim.scenario.schema import Scenario
 
 # task kinds
@@ -99,12 +109,14 @@ class Task:
         What the task is about.
     """
 
-    __slots__ = ("kind", "ready", "hours", "stage", "value", "lead", "opp", "seq", "level")
+    __slots__ = ("kind", "ready", "hours", "stage", "value", "lead", "opp", "seq", "level",
+                 "done")
 
     def __init__(self, kind, ready, hours, stage=-1, value=0.0, lead=None, opp=None, seq=0):
         self.kind, self.ready, self.hours, self.stage = kind, ready, hours, stage
         self.value, self.lead, self.opp, self.seq = value, lead, opp, seq
         self.level = TASK_LEVELS.get(kind, "in_funnel")
+        self.done = 0.0  # hours already worked (a task its rep left unfinished)
 
 
 class TaskList(list):
@@ -128,7 +140,7 @@ class Rep:
     __slots__ = (
         "idx", "name", "hours_per_day", "skill", "key", "policy", "needs_levels", "effort_cap",
         "tasks", "wake", "week", "prospect_hours_week", "prospect_hours", "busy_hours",
-        "above_funnel", "current", "stage_days",
+        "above_funnel", "current", "stage_days", "plan",
     )
 
     def __init__(self, idx, name, hours_per_day, skill, key, policy, needs_levels, effort_cap):
@@ -143,6 +155,7 @@ class Rep:
         self.busy_hours = 0.0
         self.above_funnel = 0
         self.current = None  # (task, start) while a task is under way
+        self.plan = None  # WorkingHours on the engine's clock, for a rep the plan changes
 
 
 class Engine:
@@ -194,6 +207,7 @@ class Engine:
                 self.prospecting = (ci, ch)
                 self.traits[ci] = LeadTraits(ch, sc, self.streams)
         self._prospect_rng = self.streams["prospecting.yield"]
+        self.opps: list[Opportunity] = []
 
     # -- set-up -------------------------------------------------------------------
     def _make_reps(self, override):
@@ -201,9 +215,13 @@ class Engine:
         self.pooled = team.assignment == "pool"
         shared = TaskList()
         reps = []
-        names, hours = rep_names(team), rep_hours_per_day(team)
-        for i in range(team.reps):
-            spec = team.members[i] if i < len(team.members) else None
+        names, hours, specs = rep_names(team), rep_hours_per_day(team), rep_specs(team)
+        plans = [None] * len(names)
+        if has_plan(team):
+            plans = [None if h.edges == () else h.shifted(self.scenario.warmup_days)
+                     for h in working_hours(self.scenario)]
+        self.planned = any(p is not None for p in plans)
+        for i, spec in enumerate(specs):
             skill = (spec.skill if spec and spec.skill else team.skill) or [1.0] * self.k_stages
             policy = (spec.policy if spec and spec.policy else None) or self.scenario.policy
             key = override or policy_key(policy)
@@ -212,6 +230,7 @@ class Engine:
                       self._effort_caps(policy))
             # the owner's estimate of each stage's days, at the owner's hours per day
             rep.stage_days = typical_stage_days(self.scenario.stages, hours[i])
+            rep.plan = plans[i]
             if self.pooled:
                 rep.tasks = shared
             reps.append(rep)
@@ -244,7 +263,7 @@ class Engine:
         merged = merged[np.lexsort((merged[:, 1], merged[:, 0]))]
         self.env.process(self._marketing(merged))
         for rep in self.reps:
-            self.env.process(self._rep(rep))
+            self.env.process(self._rep(rep) if rep.plan is None else self._planned_rep(rep))
         self.env.run(until=sc.run_days)
         self._finish()
         return self.rec
@@ -258,6 +277,8 @@ class Engine:
             self._new_lead(int(ci), int(row), self._assign())
 
     def _assign(self) -> Rep:
+        if self.planned:
+            return self._assign_working()
         how = self.scenario.team.assignment
         if how in ("round_robin", "pool"):
             rep = self.reps[self._rr % len(self.reps)]
@@ -266,6 +287,25 @@ class Engine:
         if how == "random":
             return self.reps[int(self._assign_rng.integers(len(self.reps)))]
         return min(self.reps, key=lambda r: (len(r.tasks), r.idx))
+
+    def working(self, now: float) -> list[Rep]:
+        """The reps working at ``now`` (joined, not gone, not on leave)."""
+        return [r for r in self.reps if r.plan is None or r.plan.on(now) > 0]
+
+    def _assign_working(self) -> Rep:
+        """:meth:`_assign` among the reps working today (a team that changes)."""
+        how = self.scenario.team.assignment
+        working = self.working(self.env.now)
+        if how in ("round_robin", "pool"):
+            n = len(self.reps)
+            for step in range(n):  # the next working rep in the rotation
+                rep = self.reps[(self._rr + step) % n]
+                if rep in working:
+                    self._rr += step + 1
+                    return rep
+        if how == "random":
+            return working[int(self._assign_rng.integers(len(working)))]
+        return min(working, key=lambda r: (len(r.tasks), r.idx))
 
     def _rep(self, rep: Rep):
         env = self.env
@@ -281,10 +321,7 @@ class Engine:
                     yield rep.wake
                 rep.wake = None
                 continue
-            start = env.now
-            if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
-                task.level = self.level_of(task.opp, start)
-            self._begin(task, rep)
+            start = self._start(task, rep)
             if task.hours > 0:
                 rep.current = (task, start)
                 yield env.timeout(task.hours / hpd)
@@ -292,6 +329,112 @@ class Engine:
             rep.busy_hours += task.hours
             self._log_time(rep, task, start, env.now, task.hours, True)
             self._complete(task, rep)
+
+    def _planned_rep(self, rep: Rep):
+        """:meth:`_rep` for a rep whose hours change over the run (``rep.plan``): it works
+        only while its hours are above zero, at their rate; a task is logged as one
+        stretch per spell of constant hours (a leave or a ramp month's end cuts it); when
+        the rep leaves, its work goes to the others (:meth:`_depart`)."""
+        env, plan = self.env, rep.plan
+        while True:
+            rate, until = plan.segment(env.now)
+            if rate <= 0:
+                if until == math.inf:  # gone
+                    self._depart(rep)
+                    return
+                yield env.timeout(until - env.now)
+                continue
+            task = self._pick(rep)
+            if task is None:
+                rep.wake = env.event()
+                if self.prospecting is not None:
+                    until = min(until, (math.floor(env.now / 7) + 1) * 7)
+                yield rep.wake if until == math.inf else rep.wake | env.timeout(until - env.now)
+                rep.wake = None
+                continue
+            start = self._start(task, rep)
+            left, spell, gone = task.hours, start, False
+            while left > 1e-9:
+                rate, until = plan.segment(env.now)
+                if rate <= 0:  # a leave (or the rep's last day): the task waits for them
+                    if until == math.inf:
+                        gone = True
+                        break
+                    yield env.timeout(until - env.now)
+                    spell = env.now
+                    continue
+                rep.current = (task, spell)
+                now = env.now
+                if left / rate <= until - now:
+                    yield env.timeout(left / rate)
+                    break
+                # the hours change: one stretch per spell of constant hours
+                yield env.timeout(until - now)
+                left -= rate * (until - now)
+                rep.current = None
+                self._log_time(rep, task, spell, env.now, rate * (until - now), False)
+                spell = env.now
+            else:
+                left = 0.0  # nothing (or a rounding error's worth) left
+            rep.current = None
+            if gone:  # the rep left with the task unfinished: it goes with the rest
+                rep.busy_hours += task.hours - left
+                if task.kind != PROSPECT:  # a call list half worked is dropped
+                    task.done, task.hours = task.done + task.hours - left, left
+                    rep.tasks.append(task)
+                continue
+            rep.busy_hours += task.hours
+            self._log_time(rep, task, spell, env.now, left, True)
+            self._complete(task, rep)
+
+    def _depart(self, rep: Rep) -> None:
+        """Rep ``rep`` leaves today: each open deal (deals first, then leads, in order of
+        id) goes to a rep working today by ``team.reassign``, with the work waiting on it
+        and a :class:`~sim.engine.events.Reassigned` event."""
+        now = self.env.now
+        working = [r for r in self.working(now) if r is not rep]
+        mine = [t for t in rep.tasks if (t.opp.owner if t.opp is not None else t.lead.owner)
+                == rep.idx]
+        handover = {t.opp.id for t in mine if t.kind == POST_SALE}
+        deals = [o for o in self.opps if o.owner == rep.idx
+                 and (o.status == "tracking" or o.id in handover)]
+        leads = sorted({t.lead.id: t.lead for t in mine if t.kind == VERIFY}.items())
+        load = dict.fromkeys((r.idx for r in working), 0)
+        for o in self.opps:
+            if o.status == "tracking" and o.owner in load:
+                load[o.owner] += 1
+        for r in working:
+            load[r.idx] += r.above_funnel
+        turn = 0
+        for item in [*deals, *(lead for _, lead in leads)]:
+            if self.scenario.team.reassign == "round_robin":
+                to, turn = working[turn % len(working)], turn + 1
+            else:
+                to = min(working, key=lambda r: (load[r.idx], r.idx))
+            load[to.idx] += 1
+            item.owner = to.idx
+            if isinstance(item, Opportunity):
+                stage = item.stage if item.status == "tracking" else -1
+                self.rec.log(Reassigned, now, item.lead.id, item.id, rep.idx, stage, to.idx)
+            else:
+                rep.above_funnel -= 1
+                to.above_funnel += 1
+                self.rec.log(Reassigned, now, item.id, -1, rep.idx, -1, to.idx)
+        if self.pooled:  # the team's queue is shared: the work stays in it
+            return
+        moving = list(rep.tasks)
+        rep.tasks[:] = []
+        rep.tasks.next_expiry = math.inf
+        for t in moving:
+            self._add_task(self.reps[t.opp.owner if t.opp is not None else t.lead.owner], t)
+
+    def _start(self, task: Task, rep: Rep) -> float:
+        """Rep ``rep`` starts ``task`` now (its level noted, its start logged): now."""
+        start = self.env.now
+        if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
+            task.level = self.level_of(task.opp, start)
+        self._begin(task, rep)
+        return start
 
     def _log_time(self, rep, task, start, end, hours, finished) -> None:
         lead_id = task.lead.id if task.lead is not None else (
@@ -358,6 +501,8 @@ class Engine:
         return Task(PROSPECT, week * 7.0, hours, seq=-1), due
 
     def _begin(self, task: Task, rep: Rep) -> None:
+        if task.done:  # begun by a rep who left: only its rest is to do
+            return
         now = self.env.now
         if task.kind == VERIFY:
             task.lead.contacted = now
@@ -467,6 +612,7 @@ class Engine:
         self.rec.log(LeadQualified, now, lead.id, rep.idx, chance)
         opp = Opportunity(self._next_opp, lead, rep.idx, float(traits.amount[lead.row]))
         self._next_opp += 1
+        self.opps.append(opp)
         self.rec.note(OpportunityRecord, opp.id, lead.id, rep.idx, opp.amount, now,
                       lead.channel, bool(traits.strategic[lead.row]),
                       bool(traits.contract[lead.row]), float(traits.customer_u[lead.row]))
@@ -528,7 +674,9 @@ class Engine:
         for rep in self.reps:
             if rep.current is not None:
                 task, start = rep.current
-                self._log_time(rep, task, start, end, (end - start) * rep.hours_per_day, False)
+                hours = ((end - start) * rep.hours_per_day if rep.plan is None
+                         else rep.plan.between(start, end))
+                self._log_time(rep, task, start, end, hours, False)
         expiry = self.leads_cfg.expiry_days
         queues = {id(rep.tasks): (rep.tasks, rep) for rep in self.reps}
         for tasks, rep in queues.values():

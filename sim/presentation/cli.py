@@ -432,7 +432,8 @@ def format_kpis(sc: Scenario, k: dict) -> str:
                     "it needs bookings in two or more whole periods of the results period")
     lines = [
         f"Funnel Sandbox: {sc.name}  ({sc.start_date} to {last_date(sc)}, seed {sc.seed}, "
-        f"policy {sc.policy.name}, {sc.team.reps} reps)",
+        f"policy {sc.policy.name}, {sc.team.reps} reps"
+        + (f" + {hired} hired" if (hired := sum(h.count for h in sc.team.hires)) else "") + ")",
         "",
         f"  Leads                      {k['leads']:>10,}",
         f"  Opportunities              {k['opportunities']:>10,}"

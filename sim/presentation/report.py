@@ -23,9 +23,11 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis import cash, diagnostics, forecast, views
+from sim.analysis.rep_hours import team_over_time, team_plan
 from sim.analysis.volatility import bookings_by_period
 from sim.presentation import plots
 from sim.rules.calendar import last_date, results_periods
+from sim.rules.reps import has_plan, rep_names
 from sim.scenario.files import to_toml
 
 CSS = """
@@ -435,6 +437,7 @@ def _diagnostics(result, k: dict) -> str:
                    "worked in it; open pipeline: at the end of the run, whenever created."),
             empty="the team has no reps.",
             na={"utilisation": "the rep had no selling hours"}),
+        _team_panel(result),
         "<h3>Why deals were lost</h3>",
         _table(lost if lost["deals"].sum() > 0 else None, {
             "lost_reason": ("Reason", "text"), "deals": ("Deals", "int"),
@@ -533,6 +536,37 @@ def _money(result) -> str:
     ])
 
 
+def _team_panel(result) -> str:
+    """The team over time (hires ramping up, leavers, leaves): shown when the scenario
+    has a team plan."""
+    sc = result.scenario
+    if not has_plan(sc.team):
+        return ""
+    cur = sc.currency
+    months = team_over_time(result, "month")
+    return "".join([
+        "<h3>The team over time</h3>",
+        "<p class=\"note\">The team's plan: hires work the ramp's share of a full rep's "
+        "hours in their first months; a leaver's open deals and leads go to the reps still "
+        f"working (<code>{_esc(sc.team.reassign)}</code>); on leave a rep works no hours "
+        "and their waiting work waits.</p>",
+        _table(team_plan(sc), {
+            "rep": ("Rep", "text"), "change": ("Change", "text"), "start": ("From", "date"),
+            "end": ("To", "date"), "share": ("Share of full hours", "pct")}, cur,
+            scope="Every change the scenario plans, by date.", empty="the plan is empty.",
+            na={"end": "only a leave has a last day"}),
+        _table(months[months["rep"] == "team"], {
+            "period": ("Month", "text"), "fte": ("Full-time reps", "float"),
+            "available_hours": ("Hours available", "int"),
+            "hours": ("Hours worked", "int"), "utilisation": ("Utilisation", "pct")}, cur,
+            scope=(f"The team in each month of {RESULTS}: full-time equivalents (hours "
+                   "available over a full rep's), and the hours the plan gave and were "
+                   "worked."),
+            empty="the results period has no month.",
+            na={"utilisation": "no rep had any hours that month"}),
+    ])
+
+
 def build_report(result) -> str:
     """The report of one run as a self-contained HTML document.
 
@@ -564,9 +598,14 @@ def build_report(result) -> str:
         f"<body><h1>Funnel Sandbox report: {_esc(sc.name)}</h1>"
         f"<p class=\"lead\">{_esc(sc.description)} Results period {sc.start_date} to "
         f"{end:%Y-%m-%d}.{_esc(warmup)} "
-        f"{sc.team.reps} reps, policy {_esc(sc.policy.name)}, seed {sc.seed}, replication "
+        f"{_headcount(sc)}, policy {_esc(sc.policy.name)}, seed {sc.seed}, replication "
         f"{result.replication}. Made {dt.date.today()}.</p><nav>{nav}</nav>{body}"
         "</body></html>\n")
+
+
+def _headcount(sc) -> str:
+    hired = len(rep_names(sc.team)) - sc.team.reps
+    return f"{sc.team.reps} reps" + (f" and {hired} hired during the run" if hired else "")
 
 
 def write_report(result, path: str | Path) -> Path:

@@ -18,6 +18,8 @@ import datetime as dt
 
 import numpy as np
 
+from sim.rules.reps import rep_names
+
 MAX_LEADS_PER_RUN = 1_000_000
 """Most lead arrivals one run may draw from its inbound and campaign channels together.
 
@@ -100,8 +102,10 @@ def expected_leads(channel, scenario) -> float:
 
 def prospecting_leads_most(channel, scenario) -> float:
     """The most leads a prospecting channel can bring in a run, on average: every rep
-    prospecting the week's whole call list (``max_hours_per_week``) every week of the run,
-    at ``leads_per_hour``. Reps do less (they also verify, sell and hand over), so this
-    bounds the memory a run can need from prospecting, as :data:`MAX_LEADS_PER_RUN` does."""
+    (hires included) prospecting the week's whole call list (``max_hours_per_week``)
+    every week of the run, at ``leads_per_hour``. Reps do less (they also verify, sell
+    and hand over), so this bounds the memory a run can need from prospecting, as
+    :data:`MAX_LEADS_PER_RUN` does."""
     weeks = scenario.run_days / 7
-    return scenario.team.reps * channel.max_hours_per_week * weeks * channel.leads_per_hour
+    reps = len(rep_names(scenario.team))  # hires included
+    return reps * channel.max_hours_per_week * weeks * channel.leads_per_hour

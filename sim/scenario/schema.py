@@ -30,8 +30,16 @@ from sim.rules.channels import (
     leads_drawn,
     prospecting_leads_most,
 )
+from sim.rules.dates import date_of, first_date
 from sim.rules.deals import LEVELS, typical_stage_days
-from sim.rules.reps import rep_hours_per_day
+from sim.rules.reps import (
+    REASSIGN_RULES,
+    has_plan,
+    hire_names,
+    rep_hours_per_day,
+    rep_names,
+    working_hours,
+)
 from sim.scenario.checks import AtPath, CrossFieldRules, Unknown, cross_field
 from sim.scenario.distributions import Distribution, Gamma, Lognormal
 
@@ -55,6 +63,10 @@ MAX_CYCLE_DAYS = 7300.0
 An expected close is at most this far ahead of the run's last day (2210 at the latest),
 so its date stays within the tables' calendar; one stage may take its whole ten-year
 decision time."""
+
+MAX_PLAN_DAYS = 3650
+"""The latest date of the team's plan, in days after ``start_date``: the longest results
+period."""
 
 POLICY_NAMES = ("fifo", "classic", "close_first", "miller_heiman", "custom")
 """Prioritisation policies a scenario can name; ``custom`` takes an ``order`` of levels."""
@@ -508,10 +520,51 @@ class RepSpec(_Frozen):
     policy: Policy | None = Field(None, description="this rep's own policy; none = the team's")
 
 
+class Hire(_Frozen):
+    """Reps who join the team on a date, and ramp up to full productivity."""
+
+    name: str = Field(..., min_length=1, description="the new rep's name; with `count` above "
+                      "1, the reps are called NAME 1, NAME 2, ...")
+    count: int = Field(1, ge=1, le=100, description="how many reps join together")
+    joins: dt.date = Field(..., description="the first day they work")
+    ramp: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default_factory=list,
+        max_length=60,
+        description="share of full productivity (selling hours) in each of their first calendar "
+        "months, e.g. [0.25, 0.5, 0.75]; full from then on (empty = full from the start)",
+    )
+    hours_per_day: float | None = Field(
+        None, gt=0, le=24, description="full selling hours per day; none = the team's"
+    )
+    skill: list[Annotated[float, Field(ge=0, le=5)]] | None = Field(
+        None, description="per-stage skill multipliers; none = the team's"
+    )
+    policy: Policy | None = Field(None, description="their own policy; none = the team's")
+
+
+class Departure(_Frozen):
+    """A rep who leaves the team: their open deals and leads go to the others
+    (`team.reassign`)."""
+
+    rep: str = Field(..., min_length=1, description="the leaver's name (as the tables name "
+                     "reps: Rep 1, a member's or a hire's name)")
+    leaves: dt.date = Field(..., description="the first day they no longer work")
+
+
+class Absence(_Frozen):
+    """A period of leave: the rep works no hours, their waiting work waits (and may rot),
+    and no new leads reach them."""
+
+    rep: str = Field(..., min_length=1, description="the rep's name")
+    start: dt.date = Field(..., description="the first day of leave")
+    end: dt.date = Field(..., description="the last day of leave (included)")
+
+
 class Team(_Frozen):
     """The sales reps and how leads reach them."""
 
-    reps: int = Field(5, ge=1, le=1000, description="number of reps")
+    reps: int = Field(5, ge=1, le=1000, description="number of reps at the start (`hires` "
+                      "join them later)")
     hours_per_day: float = Field(
         6.0, gt=0, le=24, description="selling hours per rep per calendar day"
     )
@@ -528,6 +581,23 @@ class Team(_Frozen):
     )
     members: list[RepSpec] = Field(
         default_factory=list, description="named reps overriding the defaults, first reps first"
+    )
+    hires: list[Hire] = Field(
+        default_factory=list,
+        description="reps who join during the run, named and numbered after the `reps` "
+        "(the plan's dates are calendar dates; the warm-up is part of the run)",
+    )
+    departures: list[Departure] = Field(
+        default_factory=list, description="reps who leave during the run"
+    )
+    absences: list[Absence] = Field(
+        default_factory=list, description="periods of leave: the rep works no hours"
+    )
+    reassign: Literal[REASSIGN_RULES] = Field(
+        "least_loaded",
+        description="how a leaver's open deals and leads (and the work waiting on them) go to "
+        "the reps working that day: `least_loaded` (each, deals first then leads, to the rep "
+        "who then owns the fewest open deals and leads) or `round_robin` (in turn)",
     )
 
     @cross_field
@@ -621,21 +691,22 @@ class Scenario(_Frozen):
 
     @cross_field
     def _one_value_per_stage(self):
-        """`team.skill`, every `team.members` `skill` and `forecast.assumed_win_rates` need
-        one value per stage."""
+        """`team.skill`, every `team.members` and `team.hires` `skill` and
+        `forecast.assumed_win_rates` need one value per stage."""
         n = len(self.stages)
         with suppress(Unknown):
             skill = self.team.skill
             if skill is not None and len(skill) != n:
                 yield AtPath(("team", "skill"), skill, f"needs one skill per stage ({n})")
-        with suppress(Unknown):
-            members = self.team.members
-            for i in range(len(members)):
-                with suppress(Unknown):
-                    skill = members[i].skill
-                    if skill is not None and len(skill) != n:
-                        yield AtPath(("team", "members", i, "skill"), skill,
-                                     f"needs one skill per stage ({n})")
+        for field in ("members", "hires"):
+            with suppress(Unknown):
+                specs = getattr(self.team, field)
+                for i in range(len(specs)):
+                    with suppress(Unknown):
+                        skill = specs[i].skill
+                        if skill is not None and len(skill) != n:
+                            yield AtPath(("team", field, i, "skill"), skill,
+                                         f"needs one skill per stage ({n})")
         with suppress(Unknown):
             assumed = self.forecast.assumed_win_rates
             if assumed is not None and len(assumed) != n:
@@ -671,6 +742,126 @@ class Scenario(_Frozen):
                                      "at most one outbound_prospecting channel is supported "
                                      f"(channels[{seen}] is one)")
                     seen = i if seen is None else seen
+
+    @cross_field
+    def _team_dates_in_run(self):
+        """Every date of the team's plan (`joins`, `leaves`, `start`, `end`) must fall on or
+        after the first day of the warm-up, and at most ten years (3650 days) after
+        `start_date`. A date after the results period is allowed and changes nothing in
+        the run, so that a shorter run of the same plan (`--days`) still works."""
+        first = first_date(self)
+        last = date_of(self.start_date, MAX_PLAN_DAYS)
+        for field, dates in (("hires", ("joins",)), ("departures", ("leaves",)),
+                             ("absences", ("start", "end"))):
+            with suppress(Unknown):
+                items = getattr(self.team, field)
+                for i in range(len(items)):
+                    for name in dates:
+                        with suppress(Unknown):
+                            when = getattr(items[i], name)
+                            if not first <= when <= last:
+                                yield AtPath(("team", field, i, name), when,
+                                             f"must be a date from {first} (the first day of "
+                                             f"the warm-up) to {last} (ten years after "
+                                             "start_date)")
+
+    @cross_field
+    def _team_plan_names(self):
+        """A hire's names must differ from every other rep's; a departure or an absence
+        must name a rep of the team (`Rep 1`, ..., a member's or a hire's name)."""
+        with suppress(Unknown):
+            team = self.team
+            base = rep_names(_Unplanned(team))
+            seen = {name: "the team's reps" for name in base}
+            for i in range(len(team.hires)):
+                with suppress(Unknown):
+                    for name in hire_names(team.hires[i]):
+                        if name in seen:
+                            yield AtPath(("team", "hires", i, "name"), team.hires[i].name,
+                                         f"rep names must be unique: '{name}' is already "
+                                         f"among {seen[name]}")
+                        seen.setdefault(name, f"team.hires[{i}]")
+            known = list(seen)
+            for field in ("departures", "absences"):
+                items = getattr(team, field)
+                for i in range(len(items)):
+                    with suppress(Unknown):
+                        if items[i].rep not in seen:
+                            yield AtPath(("team", field, i, "rep"), items[i].rep,
+                                         f"must name a rep of the team, one of {_listed(known)}")
+
+    @cross_field
+    def _team_plan_in_order(self):
+        """A rep leaves at most once, and a hire leaves after joining; a leave ends on or
+        after its start, falls while the rep is on the team (from joining, before
+        leaving), and does not overlap another leave of the same rep."""
+        team = self.team
+        joins: dict = dict.fromkeys(rep_names(_Unplanned(team)))  # the reps there from the start
+        for i in range(len(team.hires)):
+            with suppress(Unknown):
+                hire = team.hires[i]
+                for name in hire_names(hire):
+                    joins.setdefault(name, hire.joins)  # a name taken twice is reported apart
+        leaves: dict = {}
+        for i in range(len(team.departures)):
+            with suppress(Unknown):
+                d = team.departures[i]
+                if d.rep in leaves:
+                    yield AtPath(("team", "departures", i, "rep"), d.rep,
+                                 f"a rep leaves once: team.departures[{leaves[d.rep][0]}] has "
+                                 f"'{d.rep}' leave already")
+                    continue
+                leaves[d.rep] = (i, d.leaves)
+                if joins.get(d.rep) is not None and d.leaves <= joins[d.rep]:
+                    yield AtPath(("team", "departures", i, "leaves"), d.leaves,
+                                 f"must come after '{d.rep}' joins ({joins[d.rep]})")
+        taken: dict = {}
+        for i in range(len(team.absences)):
+            with suppress(Unknown):
+                a = team.absences[i]
+                where = ("team", "absences", i)
+                if a.end < a.start:
+                    yield AtPath((*where, "end"), a.end,
+                                 f"the last day of leave must be on or after its first ({a.start})")
+                    continue
+                if joins.get(a.rep) is not None and a.start < joins[a.rep]:
+                    yield AtPath((*where, "start"), a.start,
+                                 f"'{a.rep}' is not on the team yet: they join on "
+                                 f"{joins[a.rep]}")
+                if a.rep in leaves and a.end >= leaves[a.rep][1]:
+                    yield AtPath((*where, "end"), a.end,
+                                 f"'{a.rep}' is no longer on the team: they leave on "
+                                 f"{leaves[a.rep][1]}")
+                for j, (start, end) in taken.get(a.rep, []):
+                    if a.start <= end and start <= a.end:
+                        yield AtPath((*where, "start"), a.start,
+                                     f"leaves of one rep must not overlap: this one ({a.start} "
+                                     f"to {a.end}) overlaps team.absences[{j}] ({start} to "
+                                     f"{end}) of '{a.rep}'")
+                taken.setdefault(a.rep, []).append((i, (a.start, a.end)))
+
+    @cross_field
+    def _someone_works(self):
+        """At every moment of the run at least one rep works: someone has joined, has not
+        left and is not on leave (the team's leads and a leaver's deals need someone)."""
+        if not has_plan(self.team):
+            return
+        hours = working_hours(self)
+        edges = sorted({-float(self.warmup_days), *[e for h in hours for e in h.edges]})
+        end = float(self.horizon_days)
+        for k, day in enumerate(edges):
+            if day >= end:
+                break
+            if all(h.on(day) <= 0 for h in hours):
+                until = next((e for e in edges[k + 1:] if any(h.on(e) > 0 for h in hours)),
+                             end)
+                shown = (date_of(self.start_date, day), date_of(self.start_date, until - 1))
+                yield AtPath(("team",), f"{shown[0]} to {shown[1]}",
+                             f"no rep works from {shown[0]} to {shown[1]} (reps not joined yet, "
+                             "gone or on leave): at least one rep must work at every moment of "
+                             "the run; move a date of team.hires, team.departures or "
+                             "team.absences")
+                return
 
     @cross_field
     def _sales_cycle_bounded(self):
@@ -741,7 +932,8 @@ class Scenario(_Frozen):
                 if most > MAX_LEADS_PER_RUN:
                     yield AtPath(
                         ("channels", i, "leads_per_hour"), channel.leads_per_hour,
-                        f"{self.team.reps} reps prospecting {channel.max_hours_per_week:g} "
+                        f"{len(rep_names(self.team))} reps prospecting "
+                        f"{channel.max_hours_per_week:g} "
                         f"hours a week for {self.run_days / 7:,.0f} weeks (warm-up included) "
                         f"could find about {most:,.0f} leads; a run may find at most "
                         f"{MAX_LEADS_PER_RUN:,}: lower leads_per_hour or max_hours_per_week, "
@@ -785,6 +977,18 @@ class Scenario(_Frozen):
         ):
             out.append("channels: no channel makes leads; the run will be empty")
         return out
+
+
+class _Unplanned:
+    """A team view without its hires (their names are checked against the others')."""
+
+    def __init__(self, team):
+        self.reps, self.members, self.hires = team.reps, team.members, []
+
+
+def _listed(names: list[str], most: int = 12) -> str:
+    shown = ", ".join(f"'{n}'" for n in names[:most])
+    return shown + (f" and {len(names) - most} more" if len(names) > most else "")
 
 
 def name_stages(data):

@@ -6,9 +6,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.diagnostics._shared import TEAM, _ratio, _rep_index, _sum_by_rep
-from sim.analysis.rep_hours import busy_hours_in_period
+from sim.analysis.rep_hours import available_hours_in_period, busy_hours_in_period
 from sim.rules.calendar import in_period
-from sim.rules.reps import rep_hours_per_day
 
 
 def load_balance(result) -> pd.DataFrame:
@@ -22,7 +21,8 @@ def load_balance(result) -> pd.DataFrame:
         (closed in the period), ``open_opportunities`` and ``open_pipeline`` (tracking
         deals and their amount at the end), ``weighted_pipeline`` (amount x stage win
         rate), ``hours`` (worked in the period), ``prospecting_hours``,
-        ``available_hours`` (hours per day x days) and ``utilisation`` (hours /
+        ``available_hours`` (hours per day x days, less what the team's plan takes
+        away: before joining, a ramp, after leaving, on leave) and ``utilisation`` (hours /
         available). See :func:`load_spread` for the spread across reps.
     """
     sc = result.scenario
@@ -51,7 +51,7 @@ def load_balance(result) -> pd.DataFrame:
         "hours": _sum_by_rep(t_rep, hours, n),
         "prospecting_hours": _sum_by_rep(t_rep, hours * prospect, n),
     })
-    available = np.asarray(rep_hours_per_day(sc.team), dtype=float) * horizon
+    available = available_hours_in_period(sc)
     out["available_hours"] = np.append(available, available.sum())
     out["utilisation"] = _ratio(out["hours"], out["available_hours"])
     return out

@@ -51,10 +51,10 @@ DEFAULT_CV = 0.6
 """The coefficient of variation used where one cannot be fitted (fewer than two values)."""
 CV_RANGE = (0.05, 5.0)
 
-_MEDIA = (("search", r"search|web|seo|google|site|organic|inbound"),
+_MEDIA = (("video", r"video|youtube|webinar"),  # before "web"
           ("social", r"social|linkedin|facebook|twitter|instagram"),
-          ("video", r"video|youtube|webinar"),
-          ("newsletter", r"newsletter|e-?mail"))
+          ("newsletter", r"newsletter|e-?mail"),
+          ("search", r"search|web|seo|google|site|organic|inbound"))
 _REASONS = (("competitor", r"compet|rival|lost to"),
             ("no_budget", r"budget|price|cost|fund|money|expensive"),
             ("no_decision", r"decision|timing|stall|no response|unresponsive|dark|hold"))

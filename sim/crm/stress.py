@@ -50,9 +50,9 @@ MIN_DRAWS, MAX_DRAWS = 100, 1_000_000
 CHUNK_CELLS = 2_000_000
 """Deal-draws simulated at once (per thread): 2e6 uniforms of 8 bytes and their 0/1
 outcomes, about 16 MB, whatever the size of the pipeline."""
-THREADS = 1
-"""Threads drawing chunks at once by default (one: the machine is often shared; the bench
-shows what two give)."""
+THREADS = 2
+"""Threads drawing chunks at once by default (numpy releases the GIL while it draws and
+compares; ``make bench`` shows what one and two give). The draws do not depend on it."""
 QUOTA_RTOL = 1e-9
 """Bookings within a billionth of the quota count as reaching it (sums of the same
 amounts in another order may differ in the last bits)."""

@@ -148,7 +148,7 @@ def _rows(text: str, source: str) -> tuple[list[str], list[list[str]], list[int]
     try:
         for row in reader:
             start, end = end + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
+            if not any(row) or not "".join(row).strip():  # a blank line
                 continue
             if header is None:
                 header = [h.strip() for h in row]
@@ -220,6 +220,26 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
                   r"(?:\s*(?:Z|[+-]\d{2}:?\d{2}))?")
 
 
+def each(values: pd.Series, rule) -> np.ndarray:
+    """``rule`` applied to each distinct value of ``values`` once, spread back to every
+    cell (an object array): a CRM column repeats its few stages and dates many times."""
+    codes, uniques = pd.factorize(values)
+    got = np.empty(len(uniques), dtype=object)
+    got[:] = [rule(u) for u in uniques]
+    return got[codes]
+
+
+def _amount_of(text: str) -> float | None:
+    match = _AMOUNT.fullmatch(text)
+    return float(match["num"].replace(",", "")) if match else None
+
+
+def _probability_of(text: str) -> tuple[float, bool] | None:
+    """The number of a probability cell, and whether it carries a % sign."""
+    match = _PROBABILITY.fullmatch(text)
+    return (float(match["num"].replace(",", "")), bool(match["pct"])) if match else None
+
+
 class _Table:
     """The cells of one file's columns as text, and the problems found reading them."""
 
@@ -228,7 +248,8 @@ class _Table:
         self.lines = np.asarray(lines, dtype=np.int64)
         self.columns = columns
         self.date_format = date_format
-        self.cells = {field: pd.Series([r[col].strip() for r in rows], dtype=object)
+        by_column = list(zip(*rows, strict=True)) if rows else [()] * len(header)
+        self.cells = {field: pd.Series(list(map(str.strip, by_column[col])), dtype=object)
                       for field, col in columns.items()}
         self.problems: list[tuple[int, int, str]] = []  # (line, column, sentence)
         self.n = len(rows)
@@ -257,14 +278,14 @@ class _Table:
             self.flag(field, self.text(field) == "", f"{what} is required")
 
     def amount(self, field: str, required: bool) -> np.ndarray:
-        text = self.text(field)
         out = np.full(self.n, np.nan)
         if not self.has(field):
             return out
-        blank = text == ""
-        got = text.str.extract(f"^{_AMOUNT.pattern}$")["num"]
-        ok = got.notna() & ~blank
-        out[ok.to_numpy()] = got[ok].str.replace(",", "", regex=False).astype(float)
+        text = self.text(field)
+        blank = (text == "").to_numpy()
+        got = each(text, _amount_of)
+        ok = got != None  # noqa: E711 - elementwise on an object array
+        out[ok] = got[ok].astype(float)
         self.flag(field, ~ok & ~blank, _AMOUNT_RULE)
         if required:
             self.flag(field, blank, "an amount is required")
@@ -275,58 +296,54 @@ class _Table:
         if not self.has("probability"):
             return out
         text = self.text("probability")
-        blank = text == ""
-        got = text.str.extract(f"^{_PROBABILITY.pattern}$")
-        ok = got["num"].notna().to_numpy() & ~blank.to_numpy()
-        self.flag("probability", ~ok & ~blank.to_numpy(),
+        blank = (text == "").to_numpy()
+        got = each(text, _probability_of)
+        ok = got != None  # noqa: E711 - elementwise on an object array
+        self.flag("probability", ~ok & ~blank,
                   "a probability is 0.4 (a fraction) or 40% (a percent)")
-        value = np.full(self.n, np.nan)
-        value[ok] = got["num"][ok].str.replace(",", "", regex=False).astype(float)
-        sign = got["pct"].notna().to_numpy()
+        number = np.array([g[0] if g else np.nan for g in got], dtype=float)
+        sign = np.array([bool(g and g[1]) for g in got], dtype=bool)
         header_pct = "%" in self.header[self.columns["probability"]]
-        column_pct = header_pct or bool(np.any(value[ok & ~sign] > 1))
-        pct = sign | column_pct
-        out = np.where(pct, value / 100, value)
-        self.flag("probability", ok & (out > 1),
-                  "a probability is at most 1 (100%)")
+        column_pct = header_pct or bool(np.any(number[ok & ~sign] > 1))
+        out = np.where(sign | column_pct, number / 100, number)
+        self.flag("probability", ok & (out > 1), "a probability is at most 1 (100%)")
         out[ok & (out > 1)] = np.nan
         return out
 
     def date(self, field: str, keep_time: bool) -> np.ndarray:
-        out = pd.Series(pd.NaT, index=range(self.n), dtype="datetime64[ns]")
+        out = np.full(self.n, np.datetime64("NaT"), dtype="datetime64[ns]")
         if not self.has(field):
-            return out.to_numpy()
+            return out
         text = self.text(field)
-        blank = (text == "").to_numpy()
-        todo = text[~blank]
+        codes, uniques = pd.factorize(text)
+        uniques = pd.Series(uniques, dtype=object)
         if self.date_format:
-            parsed = pd.to_datetime(todo, format=self.date_format, errors="coerce")
+            parsed = pd.to_datetime(uniques, format=self.date_format, errors="coerce")
             rule = f"not a date in the form --date-format {self.date_format!r}"
         else:
-            iso = todo.str.fullmatch(_ISO.pattern).fillna(False).astype(bool)
-            parsed = pd.to_datetime(todo.where(iso), format="ISO8601", errors="coerce",
-                                    utc=True).dt.tz_convert(None)
+            iso = uniques.map(lambda v: _ISO.fullmatch(v) is not None).astype(bool)
+            parsed = pd.to_datetime(uniques.where(iso), format="ISO8601", errors="coerce",
+                                    utc=True)
             rule = ("not an ISO date (YYYY-MM-DD, optionally with a time): give the file's "
                     "form with --date-format, e.g. --date-format %m/%d/%Y")
-        parsed = pd.Series(parsed, index=todo.index)
-        if getattr(parsed.dt, "tz", None) is not None:  # a date_format with %z
+        if getattr(parsed.dt, "tz", None) is not None:  # an offset: to UTC, then naive
             parsed = parsed.dt.tz_convert(None)
         if not keep_time:
             parsed = parsed.dt.normalize()
-        bad = np.zeros(self.n, dtype=bool)
-        bad[todo.index[parsed.isna().to_numpy()]] = True
-        self.flag(field, bad, rule)
-        out[todo.index] = parsed.astype("datetime64[ns]")
-        return out.to_numpy()
+        stamps = parsed.to_numpy(dtype="datetime64[ns]")[codes]
+        blank = (text == "").to_numpy()
+        self.flag(field, np.isnat(stamps) & ~blank, rule)
+        out[~blank] = stamps[~blank]
+        return out
 
     def category(self) -> np.ndarray:
         text = self.text("forecast_category")
-        words = text.map(lambda t: "" if t == "" else (forecast_category_of(t) or None))
+        words = each(text, lambda t: "" if t == "" else forecast_category_of(t))
         if self.has("forecast_category"):
-            self.flag("forecast_category", words.isna(),
+            self.flag("forecast_category", words == None,  # noqa: E711 - elementwise
                       f"a forecast category is one of {', '.join(CATEGORIES)} (as a CRM "
                       "writes them: 'Best Case', 'Commit', ...)")
-        return words.fillna("").to_numpy(dtype=object)
+        return np.where(words == None, "", words).astype(object)  # noqa: E711
 
     def finish(self, source: str) -> None:
         if self.problems:
@@ -423,16 +440,16 @@ def read_opportunities(path, *, mapping: dict[str, str] | None = None,
 
 def _status(t: _Table) -> np.ndarray:
     """Each deal's status: its status column, else derived (see the module's notes)."""
-    by_stage = t.text("stage").map(status_of_stage)
+    by_stage = pd.Series(each(t.text("stage"), status_of_stage))
     if t.has("status"):
         text = t.text("status")
-        words = text.map(lambda s: status_of(s) if s else "")
+        words = pd.Series(each(text, lambda s: status_of(s) if s else ""))
         t.flag("status", words.isna(), "a status is tracking (or open), won or lost")
         return np.where(words.fillna("") == "", by_stage, words.fillna("")).astype(object)
     flags = {}
     for field in ("is_won", "is_closed", "active"):
         if t.has(field):
-            got = t.text(field).map(flag_of)
+            got = pd.Series(each(t.text(field), flag_of))
             t.flag(field, got.isna(), "a yes/no value is true or false (1 or 0, yes or no)")
             flags[field] = got.fillna(False).astype(bool).to_numpy()
     status = by_stage.to_numpy(dtype=object)

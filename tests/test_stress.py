@@ -341,3 +341,16 @@ def test_the_figure_marks_the_quantiles_the_forecast_and_the_quota():
                                                         "Quota", "Weighted", "Win"]
     fig = plot_stress([5.0, 5.0], weighted_forecast=5, p10=5, p50=5, p90=5)  # no spread
     assert "2 draws" in fig.axes[0].get_title(loc="left")
+
+
+def test_funnel_stress_reads_odd_headers_with_map(tmp_path, capsys):
+    odd = tmp_path / "pipe.csv"
+    text = Path(SF_OPPS).read_text(encoding="utf-8")
+    odd.write_text(text.replace("Amount,", "Deal Value,", 1), encoding="utf-8")
+    assert main(["stress", str(odd), "--period", "2027-Q3", "--draws", "200"]) == 2
+    assert "amount" in capsys.readouterr().err  # the missing column is named
+    assert main(["stress", str(odd), "--period", "2027-Q3", "--draws", "200", "--json",
+                 "--map", "Deal Value=amount"]) == 0
+    got = json.loads(capsys.readouterr().out)
+    assert main(["stress", SF_OPPS, "--period", "2027-Q3", "--draws", "200", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == got  # same file, same seed, same figures

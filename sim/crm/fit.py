@@ -51,7 +51,7 @@ OPEN = "tracking"
 WON = "won"
 LOST = "lost"
 
-_CLOSED_NAME = re.compile(r"\b(closed|won|lost)\b", re.IGNORECASE)
+_CLOSED_NAME = re.compile(r"closed|\bwon\b|\blost\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

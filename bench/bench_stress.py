@@ -68,7 +68,7 @@ def main() -> int:
         per_chunk = CHUNK_CELLS // DEALS
         print(f"\n{DEALS:,} deals x 10,000 draws in chunks of {per_chunk} draws "
               f"({CHUNK_CELLS:,} deal-draws, {CHUNK_CELLS * 8 / 1e6:.0f} MB of uniforms "
-              "per chunk; all at once would take 8,000 MB)")
+              "per chunk, one thread; all at once would take 8,000 MB)")
         tracemalloc.start()
         start = time.perf_counter()
         simulate_bookings(amounts, chances, draws=10_000, threads=1)

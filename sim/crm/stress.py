@@ -47,9 +47,10 @@ DEFAULT_SEED = 20270101
 """The seed a stress test uses unless told otherwise: the same file gives the same
 figures run after run."""
 MIN_DRAWS, MAX_DRAWS = 100, 1_000_000
-CHUNK_CELLS = 2_000_000
-"""Deal-draws simulated at once (per thread): 2e6 uniforms of 8 bytes and their 0/1
-outcomes, about 16 MB, whatever the size of the pipeline."""
+CHUNK_CELLS = 1_000_000
+"""Deal-draws simulated at once per thread, whatever the size of the pipeline: their
+uniforms (8 bytes each, 8 MB), and with stage draws or a shift up to three more arrays
+of that size (at most about 32 MB per thread)."""
 THREADS = 2
 """Threads drawing chunks at once by default (numpy releases the GIL while it draws and
 compares; ``make bench`` shows what one and two give). The draws do not depend on it."""
@@ -198,7 +199,7 @@ def simulate_bookings(amounts, chances, *, draws: int = DEFAULT_DRAWS,
     stage_draws : StageDraws, optional
         Per-draw stage win rates and slip chances (see :class:`StageDraws`).
     chunk_cells : int
-        Deal-draws per chunk (bounds the memory: about 16 bytes each).
+        Deal-draws per chunk and thread (bounds the memory: 8 to 32 bytes each).
     threads : int
         Threads drawing chunks at once.
 
@@ -253,12 +254,19 @@ def _stage_rates(rng, m: int, sd: StageDraws | None):
 
 def _chances(chances: np.ndarray, sd: StageDraws | None, rates, shift: float):
     """Each deal's chance to book: ``chances`` shifted, or with stage draws an ``(m, n)``
-    array: the drawn (or fixed) win rate, shifted, times one minus the drawn slip."""
+    array: the drawn (or fixed) win rate, shifted, times one minus the drawn slip (made
+    in place: one ``(m, n)`` array and one temporary)."""
     if sd is None:
         return np.clip(chances + shift, 0.0, 1.0)
     win, slip = rates
-    p = np.where(sd.drawn, win[:, sd.stage], chances)
-    return np.clip(p + shift, 0.0, 1.0) * (1.0 - slip[:, sd.stage])
+    p = win[:, sd.stage]
+    if not sd.drawn.all():
+        p[:, ~sd.drawn] = chances[~sd.drawn]
+    if shift:
+        np.add(p, shift, out=p)
+        np.clip(p, 0.0, 1.0, out=p)
+    p *= (1.0 - slip)[:, sd.stage]
+    return p
 
 
 def summarize_bookings(bookings: np.ndarray, weighted_forecast: float,

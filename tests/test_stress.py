@@ -148,6 +148,21 @@ def test_stage_draws_spread_the_bookings_beyond_the_bernoulli_part():
     assert b.var() > 20 * 100 * n * 0.25  # far more than the Bernoulli part alone
 
 
+def test_deals_outside_the_drawn_stages_keep_their_fixed_chance_and_slip():
+    n = 400
+    a = np.ones(n)
+    fixed = np.full(n, 0.9)
+    drawn = np.arange(n) < n // 2  # half use stage 0's drawn rate, half their own 0.9
+    sd = StageDraws(np.zeros(n, dtype=int), np.array([2.0]), np.array([8.0]),
+                    np.array([1.0]), np.array([3.0]), drawn)
+    b, s = simulate_bookings(a, fixed, draws=20_000, seed=4, stage_draws=sd, shift=0.05)
+    # E[W] = 0.2, E[slip] = 0.25: 200 x 0.2 x 0.75 + 200 x 0.9 x 0.75
+    assert abs(b.mean() - 165) <= Z * b.std() / math.sqrt(20_000)
+    # shifted: E[clip(W + 0.05)] = 0.25 (W + 0.05 stays below 1 but for 1e-7 of draws)
+    assert abs(s.mean() - (200 * 0.25 * 0.75 + 200 * 0.95 * 0.75)) <= Z * s.std() / math.sqrt(
+        20_000)
+
+
 # -- the pipeline --------------------------------------------------------------------------
 def frame(rows) -> pd.DataFrame:
     cols = ["id", "name", "account", "owner", "stage", "amount", "probability",

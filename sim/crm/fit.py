@@ -174,17 +174,13 @@ def _stage_probability(opportunities: pd.DataFrame, stages) -> dict:
 def _copeland(history: pd.DataFrame, stages: list[str], closed: set[str]) -> list[str]:
     """Stages ranked by how many others most deals entered after them; ties keep the
     order given (by probability)."""
-    index = {s: i for i, s in enumerate(stages)}
-    h = history[history["stage"].isin(index)].sort_values(["opportunity_id", "timestamp"],
-                                                          kind="stable")
-    first = h.drop_duplicates(["opportunity_id", "stage"])
+    h = history[history["stage"].isin(stages)]
+    first = h.groupby(["opportunity_id", "stage"])["timestamp"].min().unstack()
+    first = first.reindex(columns=stages).to_numpy(dtype="datetime64[ns]")
     k = len(stages)
     before = np.zeros((k, k))
-    for _, rows in first.groupby("opportunity_id", sort=False):
-        seq = [index[s] for s in rows["stage"]]
-        for i, a in enumerate(seq):
-            for b in seq[i + 1:]:
-                before[a, b] += 1
+    for a in range(k):  # deals that entered a before b, over all deals at once
+        before[a] = (first[:, [a]] < first).sum(axis=0)  # NaT compares False
     score = np.sign(before - before.T).sum(axis=1)
     ranked = sorted(range(k), key=lambda i: (-score[i], i))
     return [stages[i] for i in ranked]

@@ -2,6 +2,7 @@
 moves always equal to Closing (on a hand-made history, on runs, on the Salesforce
 fixture, and on random histories)."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -247,3 +248,14 @@ def test_the_movement_command_refuses_a_full_out_folder(tmp_path, capsys):
     _, err = capsys.readouterr()
     assert status == 2 and "is not empty" in err
     assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_without_a_period_the_command_takes_the_quarter_of_the_last_change(capsys):
+    status = main(["movement", str(DATA / "salesforce_opportunities.csv"), "--history",
+                   str(DATA / "salesforce_history.csv"), "--json"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    data = json.loads(out)
+    last = read_history(DATA / "salesforce_history.csv")["timestamp"].max()
+    assert data["start"] == "2027-07-01" and last.quarter == 3 and last.year == 2027
+    assert data["history_ends"] == f"{last:%Y-%m-%d %H:%M:%S}"

@@ -5,7 +5,8 @@ pipeline moved, from a CRM history (see :mod:`sim.crm.movement`).
 It prints the movement table (Opening, New, Pulled in, Pushed out, Won, Lost, Amount
 up, Amount down, Closing) and the forecast-category changes; with ``--out`` it also
 writes ``movement.csv``, ``category_changes.csv`` and the waterfall ``movement.png``.
-Without a period it takes the calendar quarter of the history's latest change.
+Without a period it takes the calendar quarter of the history's latest change; when the
+history ends before the period does, Closing is the pipeline at its last change.
 """
 
 from __future__ import annotations
@@ -47,16 +48,21 @@ def handler(args) -> int:
     table = movement(opps, hist, start, end)
     changes = category_changes(opps, hist, start, end)
     shown = f"{start:%Y-%m-%d} to {end.to_period('D') - 1}"  # the last day included
+    partial = latest is not None and latest < end  # the export was taken inside the period
     if args.json:
         say(json.dumps({
             "start": f"{start:%Y-%m-%d}", "end": f"{end:%Y-%m-%d}",
+            "history_ends": None if latest is None else f"{latest:%Y-%m-%d %H:%M:%S}",
             "movement": [{k: jsonable(v) for k, v in row.items()}
                          for row in table.to_dict(orient="records")],
             "category_changes": [{k: jsonable(v) for k, v in row.items()}
                                  for row in changes.to_dict(orient="records")]}))
     else:
         say(f"Pipeline movement, {shown}: the deals open and expected to close in the "
-            "period\n")
+            "period")
+        if partial:
+            say(f"(the history ends on {latest:%Y-%m-%d}: Closing is the pipeline then)")
+        say()
         say(f"  {'movement':12s} {'deals':>7s} {'amount':>14s} {'changes':>8s}")
         for row in table.itertuples(index=False):
             say(f"  {row.movement:12s} {row.deals:>7d} {fmt_money(row.amount):>14s} "

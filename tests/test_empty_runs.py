@@ -47,15 +47,16 @@ FIGURES = {
     "time_by_level_chart": plots.time_by_level_chart,
     "forecast_chart": plots.forecast_chart,
     "cash_chart": lambda r: plots.cash_chart(r, r.scenario.forecast.period),
+    "movement_chart": plots.movement_chart,
 }
 
 # the figures that must say "No data" in each run (others may, too)
 EMPTY_FIGURES = {
     "no_leads": set(FIGURES),
     "no_opportunities": {"bookings_chart", "funnel_chart", "pipeline_chart",
-                         "forecast_chart", "cash_chart"},
+                         "forecast_chart", "cash_chart", "movement_chart"},
     "no_wins": {"bookings_chart", "cash_chart"},
-    "one_day": {"bookings_chart", "forecast_chart", "cash_chart"},
+    "one_day": {"bookings_chart", "forecast_chart", "cash_chart", "movement_chart"},
 }
 
 # sentences the report must show in each run
@@ -121,8 +122,10 @@ def test_the_tables_and_the_report_are_written(case, tmp_path):
     _, result, _ = case
     out = tmp_path / "out"
     written = write_run(result, out)
-    names = {p.name for p in written}
-    assert names == {f"{t}.csv" for t in result.tables()} | {"scenario.toml", "report.html"}
+    names = {p.relative_to(out).as_posix() for p in written}
+    assert names == ({f"{t}.csv" for t in result.tables()}
+                     | {"scenario.toml", "report.html", "crm/opportunities.csv",
+                        "crm/history.csv"})
     assert all((out / n).is_file() for n in names)
     assert (out / "scenario.toml").read_text(encoding="utf-8") == to_toml(result.scenario)
     assert NO_DATA in (out / "report.html").read_text(encoding="utf-8")

@@ -6,6 +6,8 @@
   (:func:`fisher_lower_p`), the lower tail of a Poisson-binomial law
   (:func:`poisson_binomial_cdf`) and the Holm and Bonferroni multiple-comparison
   adjustments (:func:`adjust_p_values`).
+- The Beta law of a rate learnt from successes and failures: its distribution function
+  and central interval (:func:`beta_cdf`, :func:`beta_interval`).
 """
 
 from __future__ import annotations
@@ -233,3 +235,73 @@ def poisson_binomial_cdf(k: int, probs) -> float:
     for p in np.asarray(probs, dtype=float):
         pmf = np.convolve(pmf, [1.0 - p, p])
     return float(min(1.0, pmf[: k + 1].sum()))
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """``P(X <= x)`` for ``X ~ Beta(a, b)``: the regularized incomplete beta function.
+
+    Computed with the continued fraction of Numerical Recipes (modified Lentz), on the
+    side of the mode where it converges fast; accurate to about 1e-12.
+
+    >>> round(beta_cdf(0.3, 1, 1), 12)   # uniform
+    0.3
+    >>> round(beta_cdf(0.5, 2, 1), 12)   # x ** a when b = 1
+    0.25
+    """
+    if not (a > 0 and b > 0):
+        raise ValueError(f"beta_cdf: a and b must be above 0 (got a={a!r}, b={b!r})")
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _beta_fraction(x, a, b) / a
+    return 1.0 - front * _beta_fraction(1.0 - x, b, a) / b
+
+
+def _beta_fraction(x: float, a: float, b: float) -> float:
+    """The continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 10_000):
+        for num in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                    -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def beta_interval(a: float, b: float, level: float = 0.95) -> tuple[float, float]:
+    """The central ``level`` interval of ``Beta(a, b)``: its ``(1 - level) / 2`` and
+    ``(1 + level) / 2`` quantiles, found by bisection on :func:`beta_cdf` (to 1e-10).
+
+    With a uniform prior, a rate seen ``s`` times in ``n`` trials has the posterior
+    ``Beta(s + 1, n - s + 1)``; this is its 95% credible interval.
+
+    >>> [round(v, 6) for v in beta_interval(1, 1)]
+    [0.025, 0.975]
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"beta_interval: level must lie strictly between 0 and 1 (got {level!r})")
+    tail = (1.0 - level) / 2
+    return _beta_quantile(tail, a, b), _beta_quantile(1.0 - tail, a, b)
+
+
+def _beta_quantile(q: float, a: float, b: float) -> float:
+    lo, hi = 0.0, 1.0
+    while hi - lo > 1e-10:
+        mid = (lo + hi) / 2
+        if beta_cdf(mid, a, b) < q:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

@@ -18,6 +18,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from sim.crm.export import crm_csv, crm_tables
 from sim.presentation.report import build_report
 from sim.scenario.files import to_toml
 
@@ -26,8 +27,10 @@ STAGING_MARK = ".partial-"
 
 
 def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
-    """Write every table as CSV, the scenario as ``scenario.toml`` and (unless
-    ``report`` is false) the HTML report as ``report.html`` into ``out``, all or nothing.
+    """Write every table as CSV, the scenario as ``scenario.toml``, the deals as CRM
+    files (``crm/opportunities.csv`` and ``crm/history.csv``, see
+    :func:`sim.crm.export.crm_tables`) and (unless ``report`` is false) the HTML report
+    as ``report.html`` into ``out``, all or nothing.
 
     ``out`` is created if needed (with any missing parent folders); files already there
     are never overwritten (a clash raises ``FileExistsError`` before anything is
@@ -65,19 +68,52 @@ def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
         f"{name}.csv": (lambda fh, df=df: df.to_csv(fh, index=False))
         for name, df in tables.items()}
     contents["scenario.toml"] = lambda fh: fh.write(to_toml(result.scenario))
+    for name, frame in zip(("opportunities", "history"), crm_tables(result), strict=True):
+        contents[f"crm/{name}.csv"] = lambda fh, frame=frame: crm_csv(frame, fh)
     if report:
         page = build_report(result)  # before anything is written: a failure writes nothing
         contents["report.html"] = lambda fh: fh.write(page)
-    _check_target(out, list(contents))
+    return write_folder(out, contents)
+
+
+def write_folder(out: str | Path, contents: dict[str, Callable]) -> list[Path]:
+    """Write files into ``out``, all or nothing (see the module's notes).
+
+    Parameters
+    ----------
+    out : str or Path
+        The directory: new (made with any missing parents) or existing.
+    contents : dict
+        File name (``a.csv``, or ``folder/b.csv`` one level down) -> a function that
+        writes it to an open file: text (UTF-8) for most names, bytes for ``.png``.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+
+    Raises
+    ------
+    NotADirectoryError, FileExistsError, OSError
+        As :func:`write_run`.
+    """
+    out = Path(out)
+    entries = list(dict.fromkeys(name.split("/")[0] for name in contents))  # files, folders
+    _check_target(out, entries)
     made = _make_parents(out.parent)
     staging = None
     try:
         staging = _staging_folder(out)
         for name, write in contents.items():
+            (staging / name).parent.mkdir(exist_ok=True)
+            if name.endswith(".png"):
+                with (staging / name).open("xb") as fh:
+                    write(fh)
+                continue
             newline = "" if name.endswith(".csv") else None  # the CSV writer ends lines
             with (staging / name).open("x", encoding="utf-8", newline=newline) as fh:
                 write(fh)
-        _publish(staging, out, list(contents))
+        _publish(staging, out, entries)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -151,7 +187,8 @@ def _staging_folder(out: Path) -> Path:
 
 
 def _publish(staging: Path, out: Path, names: list[str]) -> None:
-    """Move the finished files from ``staging`` to ``out`` and remove ``staging``."""
+    """Move the finished files and folders from ``staging`` to ``out`` and remove
+    ``staging``."""
     if not out.exists():
         os.rename(staging, out)  # atomic: ``out`` appears complete or not at all
         return

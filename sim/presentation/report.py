@@ -25,6 +25,7 @@ import pandas as pd
 from sim.analysis import cash, diagnostics, forecast, views
 from sim.analysis.rep_hours import team_over_time, team_plan
 from sim.analysis.volatility import bookings_by_period
+from sim.crm.movement import MOVEMENT_COLUMNS, movement_of_run
 from sim.presentation import plots
 from sim.rules.calendar import last_date, results_periods
 from sim.rules.reps import has_plan, rep_names
@@ -363,6 +364,36 @@ def _forecast(result) -> str:
                          "days_overdue": ("Days overdue", "int")}, cur, limit=20,
                scope=END_PIPELINE,
                empty="no open deal had passed its expected close date at the end of the run."),
+        _movement(result),
+    ])
+
+
+def _movement(result) -> str:
+    """The waterfall of the last whole forecast period's pipeline, and its table."""
+    sc = result.scenario
+    period = plots.last_whole_period(result)
+    if period is None:
+        table = pd.DataFrame(columns=list(MOVEMENT_COLUMNS))
+        title = "<h3>Pipeline movement</h3>"
+    else:
+        table = movement_of_run(result, period)
+        title = f"<h3>Pipeline movement in {_esc(period)}</h3>"
+    return "".join([
+        title,
+        "<p class=\"note\">The deals open and expected to close in the period, from the "
+        "period's first day to its end: what came in (new deals, deals pulled in from a "
+        "later date), what went out (pushed to another period, won, lost) and how "
+        "amounts changed. Opening plus the moves gives Closing; the CRM files "
+        "(crm/opportunities.csv, crm/history.csv) hold the history it is built from.</p>",
+        _figure(plots.plot_movement(table, currency=sc.currency, period=period),
+                "Pipeline movement waterfall"),
+        _table(table, {"movement": ("Movement", "text"), "deals": ("Deals", "int"),
+                       "amount": ("Amount", "money"), "changes": ("Changes", "int")},
+               sc.currency,
+               scope=(f"The last whole {sc.forecast.period} of {RESULTS}, from the "
+                      "opportunity history (deals from the warm-up included)."),
+               empty=(f"the results period holds no whole {sc.forecast.period}, so there is "
+                      "no period to follow.")),
     ])
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -145,3 +146,38 @@ def results_periods(scenario, period: str) -> pd.DataFrame:
     table = period_table(scenario.start_date, period, 0.0, scenario.horizon_days - 1e-9)
     return table.assign(whole=(table["start_day"] >= 0)
                         & (table["end_day"] <= scenario.horizon_days))
+
+
+def period_bounds(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The calendar period a user names, as ``(start, end)``: midnight of its first day
+    and of the day after its last (the period is the half-open ``[start, end)``).
+
+    ``text`` is a quarter (``2027-Q1`` or ``2027Q1``), a month (``2027-03``) or a year
+    (``2027``); case and surrounding spaces do not matter.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` names no such period; the message names the value and the forms
+        accepted.
+
+    Examples
+    --------
+    >>> period_bounds("2027-Q1")
+    (Timestamp('2027-01-01 00:00:00'), Timestamp('2027-04-01 00:00:00'))
+    >>> period_bounds("2027-02")[1]
+    Timestamp('2027-03-01 00:00:00')
+    """
+    raw = str(text).strip().upper().replace(" ", "")
+    forms = (
+        (r"(\d{4})-?Q([1-4])", "Q", lambda m: f"{m[1]}Q{m[2]}"),
+        (r"(\d{4})-(0[1-9]|1[0-2])", "M", lambda m: f"{m[1]}-{m[2]}"),
+        (r"(\d{4})", "Y", lambda m: m[1]),
+    )
+    for pattern, code, label in forms:
+        match = re.fullmatch(pattern, raw)
+        if match:
+            period = pd.Period(label(match), freq=code)
+            return period.start_time.normalize(), (period + 1).start_time.normalize()
+    raise ValueError(f"value {text!r} is not a period: give a quarter (2027-Q1), a month "
+                     "(2027-03) or a year (2027)")

@@ -16,7 +16,8 @@ The package's modules each do one job:
   type and factory, money and period labels) and PNG output;
 - :mod:`~sim.presentation.plots.fonts`: CJK fonts for Chinese stage names, and one
   :class:`FontWarning` when none is installed;
-- :mod:`~sim.presentation.plots.charts`: the seven charts and their wrappers.
+- :mod:`~sim.presentation.plots.charts`: the seven charts and their wrappers;
+- :mod:`~sim.presentation.plots.movement`: the pipeline movement waterfall.
 """
 
 from sim.presentation.plots.charts import (
@@ -39,6 +40,7 @@ from sim.presentation.plots.charts import (
     time_by_level_chart,
 )
 from sim.presentation.plots.fonts import CJK_FONT_PACKAGES, FontWarning, has_cjk, setup_fonts
+from sim.presentation.plots.movement import last_whole_period, movement_chart, plot_movement
 from sim.presentation.plots.style import (
     DPI,
     FIGSIZE,
@@ -56,7 +58,8 @@ __all__ = [
     "CJK_FONT_PACKAGES", "ClassroomFigure", "DPI", "FIGSIZE", "FontWarning", "LEVEL_COLORS",
     "LEVEL_LABELS", "OKABE_ITO", "bookings_chart", "bookings_data", "cash_chart",
     "forecast_chart", "format_money", "funnel_chart", "funnel_data", "has_cjk",
-    "levels_chart", "pipeline_chart", "pipeline_data", "plot_bookings", "plot_cash",
+    "last_whole_period", "levels_chart", "movement_chart", "plot_movement",
+    "pipeline_chart", "pipeline_data", "plot_bookings", "plot_cash",
     "plot_forecast", "plot_funnel", "plot_levels", "plot_pipeline", "plot_time_by_level",
     "save_png", "setup_fonts", "stage_colors", "time_by_level_chart", "to_png_bytes",
 ]

@@ -17,7 +17,6 @@ import pandas as pd
 import pytest
 
 from sim.analysis import forecast as fc
-from sim.analysis.levels import level_stock, team_level_stock
 from sim.experiments.runner import simulate
 from sim.scenario.files import load_scenario
 from sim.scenario.schema import Scenario

@@ -89,8 +89,8 @@ class StageEntered(NamedTuple):
 
 class ForecastRevised(NamedTuple):
     """The owner changed a tracking deal's expected close or forecast category without a
-    change of stage: they re-dated a deal that passed its expected close, or reviewed its
-    category at the start of a period."""
+    change of stage: they re-dated a deal that passed its expected close, or re-estimated
+    it at the start of a forecast period."""
 
     day: float
     lead_id: int

@@ -549,10 +549,16 @@ class Engine:
         return forecast_category(self.believed[opp.stage], this_period, self.commit_min,
                                  self.best_case_min)
 
-    def _due(self, opp: Opportunity, revision: int) -> None:
-        """The deal's expected close came and it is still tracking: the owner re-dates it
-        to today plus what they believe is left, at least ``redate_min_days`` ahead."""
+    def _due(self, opp: Opportunity, revision: int, passed: bool = False) -> None:
+        """The deal's expected close came and it is still tracking: once everything else
+        due at that instant has happened (a decision then closes it on time), the owner
+        re-dates it to today plus what they believe is left, at least ``redate_min_days``
+        ahead."""
         if opp.status != "tracking" or opp.revision != revision:
+            return
+        if not passed:  # a zero-delay timer runs after the events already due now
+            timer = self.env.timeout(0)
+            timer.callbacks.append(lambda _ev: self._due(opp, revision, True))
             return
         self._estimate(opp, self.reps[opp.owner], self.redate_min)
         self._log_revision(opp)

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.activity import last_effort_day
-from sim.analysis.owner_forecast import beliefs_at
 from sim.analysis.diagnostics._shared import NEGLECT, TEAM, _ratio, _stage_left_day
+from sim.analysis.owner_forecast import beliefs_at
 from sim.rules import deals
 from sim.rules.calendar import day_of_run, in_period
 

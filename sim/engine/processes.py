@@ -76,7 +76,7 @@ class Lead:
 
 class Opportunity:
     __slots__ = ("id", "lead", "owner", "amount", "stage", "status", "rot_factor",
-                 "cycle_close", "expected_close", "category", "entered", "revision",
+                 "cycle_close", "expected_close", "category", "entered", "revision", "due",
                  "deciding", "extra_hours", "effort_task")
 
     def __init__(self, id_, lead, owner, amount):
@@ -88,7 +88,8 @@ class Opportunity:
         self.expected_close = 0.0  # the owner's belief
         self.category = "pipeline"
         self.entered = 0.0  # the day it entered its stage
-        self.revision = 0  # counts the owner's estimates, so a stale re-date timer is ignored
+        self.revision = 0  # counts the owner's estimates
+        self.due = math.inf  # when the timer that watches its expected close fires
         self.deciding = False  # the customer is deciding: elastic effort is possible
         self.extra_hours = 0.0
         self.effort_task = None
@@ -540,8 +541,17 @@ class Engine:
         opp.expected_close = now + max((1.0 - self.optimism) * left, at_least)
         opp.category = self._category(opp, now)
         opp.revision += 1
-        timer = self.env.timeout(opp.expected_close - now)
-        timer.callbacks.append(lambda _ev, o=opp, r=opp.revision: self._due(o, r))
+        self._watch(opp)
+
+    def _watch(self, opp: Opportunity) -> None:
+        """Make sure a timer fires by the deal's expected close. One timer per deal: a
+        pending one that fires sooner looks again then (most estimates are replaced
+        before their date, so this saves the engine most of their timers)."""
+        if opp.due <= opp.expected_close:
+            return
+        opp.due = due = opp.expected_close
+        timer = self.env.timeout(due - self.env.now)
+        timer.callbacks.append(lambda _ev, o=opp, d=due: self._due(o, d))
 
     def _category(self, opp: Opportunity, now: float) -> str:
         i = bisect_right(self.period_starts, now) - 1
@@ -549,16 +559,22 @@ class Engine:
         return forecast_category(self.believed[opp.stage], this_period, self.commit_min,
                                  self.best_case_min)
 
-    def _due(self, opp: Opportunity, revision: int, passed: bool = False) -> None:
-        """The deal's expected close came and it is still tracking: once everything else
-        due at that instant has happened (a decision then closes it on time), the owner
-        re-dates it to today plus what they believe is left, at least ``redate_min_days``
-        ahead."""
-        if opp.status != "tracking" or opp.revision != revision:
+    def _due(self, opp: Opportunity, due: float) -> None:
+        """A deal's timer fired: if its expected close has come and it is still tracking,
+        then once everything else due at that instant has happened (a decision then
+        closes it on time), the owner re-dates it to today plus what they believe is
+        left, at least ``redate_min_days`` ahead."""
+        if opp.status != "tracking" or opp.due != due:  # closed, or a newer timer rules
             return
-        if not passed:  # a zero-delay timer runs after the events already due now
-            timer = self.env.timeout(0)
-            timer.callbacks.append(lambda _ev: self._due(opp, revision, True))
+        opp.due = math.inf
+        if opp.expected_close > self.env.now:  # re-estimated later since: watch that date
+            self._watch(opp)
+            return
+        timer = self.env.timeout(0)  # runs after the events already due now
+        timer.callbacks.append(lambda _ev, o=opp, r=opp.revision: self._redate(o, r))
+
+    def _redate(self, opp: Opportunity, revision: int) -> None:
+        if opp.status != "tracking" or opp.revision != revision:
             return
         self._estimate(opp, self.reps[opp.owner], self.redate_min)
         self._log_revision(opp)

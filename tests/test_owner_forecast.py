@@ -13,6 +13,8 @@ from simhelpers import t_quantile
 from sim.analysis import forecast as fc
 from sim.analysis.owner_forecast import beliefs_at
 from sim.experiments.runner import simulate
+from sim.rules.deals import believed_win_rate, cycle_days_left, forecast_category
+from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
 from sim.scenario.variants import vary
 
@@ -109,3 +111,14 @@ def test_optimism_changes_beliefs_not_outcomes_and_raises_slippage(runs):
         differences.append(commit_slippage(other) - commit_slippage(base))
     lo, _ = t_interval(differences)
     assert lo > 0, f"optimism moved slippage by {np.mean(differences):+.3f} (CI low {lo:+.3f})"
+
+
+def test_the_owners_rules_and_their_bounds():
+    assert cycle_days_left([1.0, 2.0, 4.0]) == [7.0, 6.0, 4.0]
+    assert believed_win_rate(0.5, 0.0) == 0.5 and believed_win_rate(0.5, 0.2) == 0.6
+    assert [forecast_category(b, True, 0.6, 0.3) for b in (0.6, 0.59, 0.3, 0.29)] == [
+        "commit", "best_case", "best_case", "pipeline"]
+    assert forecast_category(0.99, False, 0.6, 0.3) == "pipeline"
+    with pytest.raises(ScenarioError, match="forecast.best_case_min_win_rate: value 0.7 is not "
+                       r"allowed: must be at most commit_min_win_rate \(0.6\)"):
+        vary(BASELINE, {"forecast.best_case_min_win_rate": 0.7})

@@ -122,3 +122,18 @@ def test_the_owners_rules_and_their_bounds():
     with pytest.raises(ScenarioError, match="forecast.best_case_min_win_rate: value 0.7 is not "
                        r"allowed: must be at most commit_min_win_rate \(0.6\)"):
         vary(BASELINE, {"forecast.best_case_min_win_rate": 0.7})
+
+
+def test_a_miller_heiman_team_works_the_same_whatever_its_owners_believe():
+    # Miller Heiman ranks work by Best Few, whose window is anchored on the normal cycle
+    # (stage_history.cycle_close_day), not on the owners' dates: owners who believe
+    # otherwise do the same work at the same levels and win the same deals.
+    sc = vary(load_scenario("scenarios/roller_coaster.toml"),
+              {"policy.name": "miller_heiman", "horizon_days": 120})
+    other = vary(sc, {"forecast.owner_optimism": 0.5, "forecast.owner_learning_deals": 2})
+    a, b = simulate(sc, 1), simulate(other, 1)
+    assert (a.rep_time["level"] == "best_few").any()
+    assert a.rep_time.equals(b.rep_time)
+    cols = ["status", "closed_day", "stage_index"]
+    assert a.opportunities[cols].equals(b.opportunities[cols])
+    assert not a.opportunities["expected_close_day"].equals(b.opportunities["expected_close_day"])

@@ -159,3 +159,26 @@ def time_average_open(opps: pd.DataFrame, start: float, end: float) -> float:
     t = np.concatenate([[start], times[inside], [end]])
     n = np.concatenate([[open_at_start], count_after[inside]])
     return float((n * np.diff(t)).sum() / (end - start))
+
+
+def with_owner_estimates(hist: pd.DataFrame, category: str = "pipeline"):
+    """For a hand-built ``stage_history`` whose ``expected_close_day`` is both the owner's
+    estimate and the normal-cycle anchor: the same frame with ``cycle_close_day``, and a
+    ``forecast_history`` with one estimate per stage row (made on entering it, in force
+    until the deal's next stage or its decision), all in ``category``."""
+    hist = hist.copy()
+    hist["cycle_close_day"] = hist["expected_close_day"].astype(float)
+    fh = hist.sort_values(["opportunity_id", "stage_index"], kind="stable")
+    nxt = fh.groupby("opportunity_id")["entered_day"].shift(-1)
+    decided = fh["decided_day"] if "decided_day" in fh else pd.Series(np.nan, index=fh.index)
+    forecast = pd.DataFrame({
+        "opportunity_id": fh["opportunity_id"].to_numpy(),
+        "revision": fh.groupby("opportunity_id").cumcount().to_numpy(),
+        "owner": fh["owner"].to_numpy() if "owner" in fh else "",
+        "stage_index": fh["stage_index"].to_numpy(),
+        "day": fh["entered_day"].to_numpy(dtype=float),
+        "until_day": nxt.fillna(decided).to_numpy(dtype=float),
+        "expected_close_day": fh["expected_close_day"].to_numpy(dtype=float),
+        "category": category,
+    })
+    return hist, forecast

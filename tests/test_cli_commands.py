@@ -66,6 +66,25 @@ def test_forecast_table_and_json(capsys):
     assert all(p["quota"] == 1_000_000 for p in data["periods"])
 
 
+def test_forecast_scores_each_owner_category(capsys):
+    status, out, err = run(capsys, "forecast", ROOT / "scenarios" / "baseline.toml")
+    assert status == 0, err
+    assert "the owners' categories at those forecasts" in out
+    for category in ("commit", "best_case", "pipeline"):
+        assert any(line.split()[:1] == [category] for line in out.splitlines())
+    assert "missed their\n  expected close: " in out
+    status, out, err = run(capsys, "forecast", ROOT / "scenarios" / "baseline.toml", "--json")
+    rows = json.loads(out)["categories"]
+    overall = {r["category"]: r for r in rows if r["period"] == "overall"}
+    assert set(overall) == {"commit", "best_case", "pipeline"}
+    per_period = [r for r in rows if r["period"] != "overall"]
+    assert len(per_period) == 4 * 3
+    for category, r in overall.items():
+        # the overall rows add up the periods', and each row's shares add up to one
+        assert r["n_deals"] == sum(p["n_deals"] for p in per_period if p["category"] == category)
+        assert r["won_share"] + r["slipped_share"] + r["lost_share"] == pytest.approx(1)
+
+
 def test_forecast_with_wrong_beliefs_says_so(capsys, tmp_path):
     text = (ROOT / "scenarios" / "baseline.toml").read_text()
     wrong = tmp_path / "optimist.toml"

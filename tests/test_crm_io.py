@@ -92,9 +92,10 @@ def test_the_crm_files_hold_every_deal_of_the_run_as_the_tables_say(run):
     assert (opps.loc[won, "forecast_category"] == "closed").all()
     assert (opps.loc[lost, "forecast_category"] == "omitted").all()
     assert set(tracking["forecast_category"]) <= {"pipeline", "best_case", "commit"}
-    # the history: a row per stage entered, per win and per loss
+    # the history: a row per stage entered, per owner's revision, per win and per loss
     ev = run.events["event"].value_counts()
-    assert len(hist) == ev["stage_entered"] + ev["won"] + ev["lost"]
+    assert ev["forecast_revised"] > 0
+    assert len(hist) == ev["stage_entered"] + ev["forecast_revised"] + ev["won"] + ev["lost"]
     assert (hist["timestamp"].diff().dropna() >= pd.Timedelta(0)).all()  # in time order
     last = hist.groupby("opportunity_id").tail(1).set_index("opportunity_id")
     assert (last.loc[opps.loc[won, "id"], "stage"] == "Closed Won").all()

@@ -14,6 +14,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from simhelpers import with_owner_estimates
 
 import sim.analysis.diagnostics as dg
 from sim.analysis.diagnostics.neglect import _open_stages
@@ -96,9 +97,11 @@ def rep_time(rows) -> pd.DataFrame:
 
 
 def fake(hist=(), opps=(), lead_rows=(), time_rows=(), scenario=None):
+    stage_history, forecast_history = with_owner_estimates(history(list(hist)))
     return SimpleNamespace(
         scenario=scenario or fake_scenario(), rep_names=["Ann", "Bob"],
-        stage_history=history(list(hist)), opportunities=opportunities(list(opps)),
+        stage_history=stage_history, forecast_history=forecast_history,
+        opportunities=opportunities(list(opps)),
         leads=leads(list(lead_rows)), rep_time=rep_time(list(time_rows)))
 
 

@@ -38,7 +38,7 @@ def _result():
     # stage A entered day 3 (expect close day 25), stage B entered day 14 (expect day 25)
     hist = pd.DataFrame({"opportunity_id": [0, 0], "stage_index": [0, 1],
                          "owner": ["Rep 1"] * 2, "entered_day": [3.0, 14.0],
-                         "expected_close_day": [25.0, 25.0], "decided_day": [14.0, 30.0]})
+                         "cycle_close_day": [25.0, 25.0], "decided_day": [14.0, 30.0]})
     return SimpleNamespace(scenario=sc, leads=leads, opportunities=opps, stage_history=hist,
                            handover_days=pd.Series({0: 33.0}), rep_names=["Rep 1"])
 
@@ -59,7 +59,7 @@ def test_levels_on_a_hand_built_history():
 
 def test_best_few_needs_the_close_to_be_near():
     res = _result()
-    res.stage_history.loc[1, "expected_close_day"] = 25.01 + 0.0  # 11.01 days from day 14
+    res.stage_history.loc[1, "cycle_close_day"] = 25.01 + 0.0  # 11.01 days from day 14
     stock = level_stock(res, step_days=1.0).set_index("day")
     assert stock.loc[14.0, "best_few"] == 0 and stock.loc[14.0, "in_funnel"] == 1
     assert stock.loc[15.0, "best_few"] == 1  # a day later it is within reach

@@ -43,6 +43,7 @@ def test_report_has_every_section_and_the_kpis(page, result):
     k = result.kpis()
     assert f"{k['won']:,}" in page and f"{k['leads']:,}" in page
     for words in ("Open opportunities", "Cohort funnel", "Commit", "Slipped deals",
+                  "Forecast categories against what happened", "Slipped (still open)",
                   "Capability", "Channel economics", "Pipeline velocity", "Why deals were lost",
                   "Receivables ageing", "The sales cycle in four parts", "Contract statistics"):
         assert words in page, words

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+from simhelpers import with_owner_estimates
 
 from sim.analysis.levels import level_stock, team_level_stock
 from sim.analysis.views import (
@@ -104,7 +105,9 @@ def _fake(history=HISTORY, effort=((3, 20.0, 20.5), (3, 30.0, 30.5))):
     rows.append(("Ann", "verify", -1, "above_funnel", 2, -1, 9.0, 9.1, 0.5))
     rep_time = pd.DataFrame(rows, columns=["rep", "activity", "stage_index", "level", "lead_id",
                                            "opportunity_id", "start_day", "end_day", "hours"])
+    hist, forecast_history = with_owner_estimates(hist)
     return SimpleNamespace(scenario=sc, opportunities=opps, stage_history=hist,
+                           forecast_history=forecast_history,
                            rep_time=rep_time, handover_days=pd.Series({0: 33.0}),
                            rep_names=["Ann", "Bob"])
 
@@ -454,13 +457,16 @@ def test_list_on_a_past_date_agrees_with_the_event_log(run, day):
     seen = ev[ev["day"] <= day]
     created = seen.loc[seen["event"] == "opp_created", "opportunity_id"]
     entered = seen[seen["event"] == "stage_entered"].groupby("opportunity_id").last()
+    # the owner's latest estimate by then: on entering the stage or revised since
+    estimates = seen[seen["event"].isin(["stage_entered", "forecast_revised"])]
+    latest = estimates.groupby("opportunity_id").last()
     ends = seen[seen["event"].isin(["won", "lost"])].set_index("opportunity_id")
     view = opportunity_list(run, on=day).set_index("opportunity_id").sort_index()
     assert set(view.index) == set(created)
     assert len(view) > 0
     np.testing.assert_array_equal(view["stage_index"], entered.loc[view.index, "stage"])
     np.testing.assert_allclose(view["expected_close_day"],
-                               entered.loc[view.index, "expected_close_day"])
+                               latest.loc[view.index, "expected_close_day"])
     status = ends["event"].reindex(view.index).fillna("tracking").astype(str)
     np.testing.assert_array_equal(view["status"], status)
     f = funnel(run, on=day)

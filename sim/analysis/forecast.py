@@ -12,23 +12,26 @@ expected signed amount of a period. At a snapshot day ``t`` and for a calendar p
   are certain), and a normal-approximation band ``forecast +/- z x sd`` is given, clipped
   to what is possible (no less than the won amount, no more than won plus every open deal);
 - the **forecast categories** (Salesforce's names) split the deals of the period:
-  *closed* (won in the period so far), *commit* (tracking and Best Few by the Miller
-  Heiman rule at ``t``, see :class:`sim.rules.deals.BestFewRule`), *best case* (tracking, not
-  commit, assumed stage win rate at least ``forecast.best_case_min_win_rate``) and
-  *pipeline* (the rest). Category amounts are unweighted, as in a CRM's forecast view;
-  the manager's "best-case number" is ``closed + commit + best_case``;
+  *closed* (won in the period so far), and *commit*, *best case* and *pipeline* as the
+  deals' **owners** had put them at ``t`` (they set a category from their own believed
+  chance and whether they expect the deal this period, on entering a stage, on re-dating
+  a deal and at each period's start; see :mod:`sim.engine.processes`). Category amounts
+  are unweighted, as in a CRM's forecast view; the manager's "best-case number" is
+  ``closed + commit + best_case``. :meth:`ForecastAccuracy.by_category` scores each
+  category against what happened;
 - **coverage** is the open amount expected in the period over what is left of the quota
   (``quota - closed``). The coverage a team *needs* is ``1 / win rate``: here
   ``coverage_needed`` is the open amount over its weighted value, i.e. one over the
   pipeline's amount-weighted assumed win rate (the usual "3x" silently assumes 33%).
 
-Everything is rebuilt from ``result.stage_history`` (the estimate in force while a deal is
-in a stage is the one its owner made on entering it) and ``result.opportunities``
-(amounts and wins); the engine's mutable state is never consulted.
-
-The Best Few rule for *commit* uses the manager's assumed win rates, since the category is
-the manager's judgement: with the true rates assumed, commit deals are exactly the Best Few
-of :mod:`sim.analysis.levels` that are expected to close in the period.
+Everything is rebuilt from ``result.forecast_history`` (each owner's estimates of expected
+close and category, each in force until the next; read through
+:mod:`sim.analysis.owner_forecast`, the one home of "a deal's category at t") and
+``result.opportunities`` (amounts, wins and losses); the engine's mutable state is never
+consulted. Slippage (:func:`slippage`, :func:`slipped_deals`) is measured against the
+estimate an owner made on entering a deal's current stage (``result.stage_history``):
+owners re-date a deal as soon as it passes its date, so the latest estimate never lies in
+the past.
 
 Conventions: days count from ``start_date`` (negative in the warm-up); a period is the
 half-open interval ``[start_day, end_day)``; at a snapshot ``t`` a deal created at ``t`` is
@@ -45,9 +48,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from sim.analysis.owner_forecast import in_force
 from sim.analysis.statistics import mean_ci
 from sim.rules.calendar import period_table, to_date
-from sim.rules.deals import BestFewRule, in_stage
+from sim.rules.deals import in_stage
 
 CATEGORIES = ("closed", "commit", "best_case", "pipeline")
 """Forecast categories, from the surest to the least sure."""
@@ -77,6 +81,10 @@ DEAL_COLUMNS = [
 SLIPPED_COLUMNS = [
     "opportunity_id", "owner", "amount", "stage_index", "stage", "entered_day",
     "expected_close_day", "expected_close", "days_overdue",
+]
+CATEGORY_COLUMNS = [
+    "period", "category", "n_deals", "amount", "won_amount", "won_share", "slipped_share",
+    "lost_share",
 ]
 SLIPPAGE_COLUMNS = [
     "day", "date", "n_tracking", "n_slipped", "slipped_share", "tracking_amount",
@@ -118,43 +126,51 @@ def snapshot_days(scenario) -> np.ndarray:
 
 # -- the pipeline as arrays ----------------------------------------------------------------
 class _Pipeline:
-    """Stage-history rows and wins of a run as numpy arrays (built once per call)."""
+    """A run's owner estimates (or, with ``rows="stage"``, its stage rows, each with the
+    estimate made on entering it) and its wins, as numpy arrays (built once per call)."""
 
-    def __init__(self, result):
+    def __init__(self, result, rows: str = "forecast"):
         sc = result.scenario
         self.scenario = sc
-        hist = result.stage_history
-        opps = result.opportunities
-        amount_of = opps.set_index("opportunity_id")["amount"]
+        opps = result.opportunities.set_index("opportunity_id")
+        self.forecast_rows = rows == "forecast"
+        if self.forecast_rows:
+            hist = result.forecast_history
+            self.entered = hist["day"].to_numpy(dtype=float)
+            self.left = hist["until_day"].to_numpy(dtype=float, na_value=np.nan)
+            self.category = hist["category"].to_numpy(dtype=object)
+        else:
+            hist = result.stage_history
+            self.entered = hist["entered_day"].to_numpy(dtype=float)
+            self.left = hist["decided_day"].to_numpy(dtype=float, na_value=np.nan)
+        self.rows = hist
         self.opp = hist["opportunity_id"].to_numpy(dtype=np.int64)
         self.stage = hist["stage_index"].to_numpy(dtype=np.int64)
         self.owner = hist["owner"].to_numpy(dtype=object)
-        self.entered = hist["entered_day"].to_numpy(dtype=float)
-        self.left = hist["decided_day"].to_numpy(dtype=float, na_value=np.nan)
         self.expected = hist["expected_close_day"].to_numpy(dtype=float)
-        self.amount = hist["opportunity_id"].map(amount_of).to_numpy(dtype=float)
+        self.amount = hist["opportunity_id"].map(opps["amount"]).to_numpy(dtype=float)
         self.p = np.asarray(sc.assumed_win_rates, dtype=float)[self.stage]
         won = opps[opps["status"] == "won"]
         self.won_day = won["closed_day"].to_numpy(dtype=float)
         self.won_amount = won["amount"].to_numpy(dtype=float)
-        self.closed_day = hist["opportunity_id"].map(
-            opps.set_index("opportunity_id")["closed_day"]).to_numpy(dtype=float)
-        self.best_few = BestFewRule.of(sc)
+        self.closed_day = hist["opportunity_id"].map(opps["closed_day"]).to_numpy(dtype=float)
+        self.status = hist["opportunity_id"].map(opps["status"]).to_numpy(dtype=object)
 
     def active(self, t):
-        """(rows x times) mask: the stage row a deal is in at each time ``t``."""
+        """(rows x times) mask: the row in force for its (tracking) deal at each time ``t``."""
+        if self.forecast_rows:
+            return in_force(self.rows, t)
         return in_stage(self.entered, self.left, t)
 
     def categories(self, t, a, b):
-        """Masks (rows x times) of the open deals of each category for windows [a, b)."""
+        """Masks (rows x times) of the open deals of each owner category for windows
+        [a, b): all of them, commit, best case, pipeline."""
         t, a, b = (np.asarray(x, dtype=float) for x in (t, a, b))
         exp = self.expected[:, None]
         in_window = self.active(t) & (a <= exp) & (exp < b)
-        few = self.best_few.holds(self.p[:, None], exp - t)
-        commit = in_window & few
-        best = in_window & ~few & (self.p[:, None] >= self.scenario.forecast.best_case_min_win_rate)
-        pipeline = in_window & ~commit & ~best
-        return in_window, commit, best, pipeline
+        cat = self.category[:, None]
+        return (in_window, in_window & (cat == "commit"), in_window & (cat == "best_case"),
+                in_window & (cat == "pipeline"))
 
     def won_in(self, t, a, b):
         """(wins x times) mask: won in [a, b) by time t."""
@@ -327,7 +343,8 @@ def forecast_deals(result, on: float) -> pd.DataFrame:
 
 
 def slipped_deals(result, on: float | None = None) -> pd.DataFrame:
-    """Deals still tracking on day ``on`` whose expected close, as estimated then, has passed.
+    """Deals still tracking on day ``on`` that have passed the expected close their owner
+    gave them on entering their current stage (and have been re-dated since).
 
     Parameters
     ----------
@@ -340,11 +357,12 @@ def slipped_deals(result, on: float | None = None) -> pd.DataFrame:
     DataFrame
         Columns ``opportunity_id``, ``owner``, ``amount``, ``stage_index``, ``stage``,
         ``entered_day`` (of the current stage), ``expected_close_day``, ``expected_close``
-        and ``days_overdue`` (``on - expected_close_day``, > 0); most overdue first.
+        (the estimate made on entering it) and ``days_overdue`` (``on -
+        expected_close_day``, > 0); most overdue first.
     """
     sc = result.scenario
     on = sc.horizon_days if on is None else float(on)
-    pipe = _Pipeline(result)
+    pipe = _Pipeline(result, rows="stage")
     rows = pipe.active([on])[:, 0] & (pipe.expected < on)
     out = pd.DataFrame({
         "opportunity_id": pipe.opp[rows], "owner": pipe.owner[rows],
@@ -365,12 +383,13 @@ def slippage(result) -> pd.DataFrame:
     -------
     DataFrame
         One row per snapshot day (see :func:`snapshot_days`): ``day``, ``date``,
-        ``n_tracking``, ``n_slipped`` (tracking deals whose expected close, as estimated
-        then, has passed), ``slipped_share`` (NaN with nothing tracking),
+        ``n_tracking``, ``n_slipped`` (tracking deals that have passed the expected close
+        their owner gave them on entering their current stage), ``slipped_share`` (NaN
+        with nothing tracking),
         ``tracking_amount``, ``slipped_amount``, ``slipped_amount_share``.
     """
     sc = result.scenario
-    pipe = _Pipeline(result)
+    pipe = _Pipeline(result, rows="stage")
     t = snapshot_days(sc)
     active = pipe.active(t)
     slipped = active & (pipe.expected[:, None] < t)
@@ -409,6 +428,9 @@ class ForecastAccuracy:
         Share of periods forecast within +/-5% (about 28% in practice, InsideSales Labs).
     in_band_share : float
         Share of periods whose bookings fell inside the forecast's band.
+    categories : DataFrame
+        Per whole period and owner category, what became of the deals in it at the
+        forecast (see :meth:`by_category`).
     """
 
     periods: pd.DataFrame
@@ -418,6 +440,38 @@ class ForecastAccuracy:
     mape_pct: float
     within_5pct_share: float
     in_band_share: float
+    categories: pd.DataFrame
+
+    def by_category(self, overall: bool = True) -> pd.DataFrame:
+        """How each forecast category held up: per whole period, the deals their owners
+        had in ``commit``, ``best_case`` and ``pipeline`` at the forecast (expected to
+        close in the period), and what became of them by the period's end.
+
+        Parameters
+        ----------
+        overall : bool
+            Also give the totals over all periods, as rows with ``period`` ``"overall"``.
+
+        Returns
+        -------
+        DataFrame
+            Columns :data:`CATEGORY_COLUMNS`: ``period``, ``category``, ``n_deals``,
+            ``amount`` (in the category at the forecast), ``won_amount`` (of it, won in
+            the period), and the amount shares ``won_share``, ``slipped_share`` (still
+            tracking at the period's end) and ``lost_share`` (lost by then), which add up
+            to 1 (NaN for an empty category).
+        """
+        table = self.categories
+        if overall:
+            sums = table.groupby("category", sort=False)[
+                ["n_deals", "amount", "won_amount", "_slipped", "_lost"]].sum().reset_index()
+            table = pd.concat([table, sums.assign(period="overall")], ignore_index=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            amount = table["amount"].where(table["amount"] > 0)
+            table = table.assign(won_share=table["won_amount"] / amount,
+                                 slipped_share=table["_slipped"] / amount,
+                                 lost_share=table["_lost"] / amount)
+        return table[CATEGORY_COLUMNS].reset_index(drop=True)
 
     def summary(self) -> dict[str, float]:
         """The headline figures as a flat dict (e.g. for ``--json`` or replications)."""
@@ -427,6 +481,26 @@ class ForecastAccuracy:
                 "forecast_mape_pct": self.mape_pct,
                 "forecast_within_5pct_share": self.within_5pct_share,
                 "forecast_in_band_share": self.in_band_share}
+
+
+def _category_outcomes(pipe: _Pipeline, masks, cal: pd.DataFrame, b) -> pd.DataFrame:
+    """Per period and category: deals, amount, and the amounts won, slipped and lost by the
+    period's end ``b`` (the raw sums behind :meth:`ForecastAccuracy.by_category`)."""
+    closed_by_end = pipe.closed_day[:, None] < b  # NaN (still tracking) compares False
+    won = closed_by_end & (pipe.status == "won")[:, None]
+    lost = closed_by_end & (pipe.status == "lost")[:, None]
+    parts = []
+    for name, mask in zip(("commit", "best_case", "pipeline"), masks, strict=True):
+        m = mask.astype(float)
+        parts.append(pd.DataFrame({
+            "period": cal["period"].to_numpy(), "category": name,
+            "n_deals": mask.sum(axis=0).astype(int), "amount": pipe.amount @ m,
+            "won_amount": pipe.amount @ (m * won), "_slipped": pipe.amount @ (m * ~closed_by_end),
+            "_lost": pipe.amount @ (m * lost)}))
+    out = pd.concat(parts, ignore_index=True)
+    order = {p: i for i, p in enumerate(cal["period"])}
+    return out.sort_values("period", key=lambda c: c.map(order), kind="stable").reset_index(
+        drop=True)
 
 
 def accuracy(result, lead_days: float | None = None, band: float = 0.8) -> ForecastAccuracy:
@@ -475,7 +549,7 @@ def accuracy(result, lead_days: float | None = None, band: float = 0.8) -> Forec
     figures = _evaluate(pipe, t, a, b, band)
     actual = pipe.won_amount @ pipe.won_in(b, a, b).astype(float)
     # deals expected in the period at the forecast that were still tracking at its end
-    in_window, commit, _, _ = pipe.categories(t, a, b)
+    in_window, commit, best, pipeline = pipe.categories(t, a, b)
     open_at_end = ~(pipe.closed_day[:, None] < b)  # NaN (never closed) counts as open
     with np.errstate(divide="ignore", invalid="ignore"):
         slipped_share = np.where(in_window.any(axis=0),
@@ -521,6 +595,7 @@ def accuracy(result, lead_days: float | None = None, band: float = 0.8) -> Forec
         mape_pct=float(np.abs(errors).mean()) if n else math.nan,
         within_5pct_share=float(frame["within_5pct"][scored].mean()) if n else math.nan,
         in_band_share=float(frame["in_band"][scored].mean()) if n else math.nan,
+        categories=_category_outcomes(pipe, (commit, best, pipeline), cal, b),
     )
 
 

@@ -54,7 +54,7 @@ def level_stock(result, step_days: float = 7.0, include_warmup: bool = False) ->
     h_owner = hist["owner"].map(rep_index).to_numpy()
     active = in_stage(hist["entered_day"], hist["decided_day"], t)
     rates = np.asarray(sc.win_rates)[hist["stage_index"].to_numpy(dtype=int)]
-    days_to_close = hist["expected_close_day"].to_numpy()[:, None] - t
+    days_to_close = hist["cycle_close_day"].to_numpy()[:, None] - t
     few = BestFewRule.of(sc).holds(rates[:, None], days_to_close)
 
     won = opps[opps["status"] == "won"]
@@ -119,8 +119,8 @@ def work_levels(result) -> pd.Series:
     This recomputes it from the stage history alone, with the same rules: finding and
     verifying leads is Above the Funnel, post-sale work is Orders
     (:data:`sim.rules.deals.TASK_LEVELS`), and work on a deal is Best Few or In the Funnel
-    by :class:`~sim.rules.deals.BestFewRule` applied to the deal's stage and its owner's
-    estimate when the work started.
+    by :class:`~sim.rules.deals.BestFewRule` applied to the deal's stage and its cycle
+    close (``stage_history.cycle_close_day``) when the work started.
 
     Returns
     -------
@@ -133,7 +133,7 @@ def work_levels(result) -> pd.Series:
     on_deal = rt["activity"].isin(["stage", "effort"]).to_numpy()
     key = pd.MultiIndex.from_arrays([rt["opportunity_id"].to_numpy()[on_deal],
                                      rt["stage_index"].to_numpy()[on_deal]])
-    expected = hist["expected_close_day"].reindex(key).to_numpy(dtype=float)
+    expected = hist["cycle_close_day"].reindex(key).to_numpy(dtype=float)
     rates = np.asarray(sc.win_rates)[key.get_level_values(1).to_numpy(dtype=int)]
     start = rt["start_day"].to_numpy(dtype=float)[on_deal]
     levels = rt["activity"].map(TASK_LEVELS).to_numpy(dtype=object)

@@ -75,6 +75,12 @@ class RunResult:
         return self._tables.stage_history()
 
     @cached_property
+    def forecast_history(self) -> pd.DataFrame:
+        """One row per change of a deal's expected close or forecast category, by its
+        owner, with the days it was in force (``day`` to ``until_day``)."""
+        return self._tables.forecast_history()
+
+    @cached_property
     def rep_time(self) -> pd.DataFrame:
         """Who did what, when, for how long (hours)."""
         return self._tables.rep_time()

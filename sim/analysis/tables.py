@@ -15,6 +15,7 @@ from sim.engine.events import (
     COMMON_FIELDS,
     EVENT_KINDS,
     Advanced,
+    ForecastRevised,
     LeadDisqualified,
     LeadExpired,
     LeadQualified,
@@ -31,7 +32,8 @@ from sim.engine.events import (
     detail_fields,
 )
 from sim.rules.calendar import to_date
-from sim.rules.deals import rot_factor
+from sim.rules.deals import cycle_days_left, rot_factor, typical_stage_days
+from sim.rules.reps import rep_hours_per_day
 
 CUSTOMER_WORDS = (
     ["Apex", "Blue River", "Cedar", "Delta", "Evergreen", "Falcon", "Granite", "Harbor",
@@ -50,7 +52,7 @@ _ID_FIELDS = ("lead_id", "opportunity_id", "rep", "stage", "to_rep")
 """Whole-number fields of the events."""
 _REP_DETAILS = ("to_rep",)
 """Kind-specific fields that name a rep (empty where a kind has none)."""
-_TEXT_DETAILS = ("lost_reason",)
+_TEXT_DETAILS = ("category", "lost_reason")
 """Kind-specific fields that are text (empty where a kind has none); the rest are numbers
 (NaN where a kind has none)."""
 
@@ -206,11 +208,9 @@ class Tables:
                 "amount": grid[:, 3], "created_day": grid[:, 4] - self.offset,
                 "channel": grid[:, 5].astype(np.int64), "strategic": grid[:, 6] > 0,
                 "contract": grid[:, 7] > 0, "customer_u": grid[:, 8],
-                # the latest stage entered, and the owner's estimate made on entering it
+                # the latest stage entered
                 "stage_index": self._by_id(StageEntered, "opportunity_id", "stage", m,
-                                           dtype=np.int64, fill=0),
-                "expected_close_day": self._by_id(StageEntered, "opportunity_id",
-                                                  "expected_close_day", m) - self.offset}
+                                           dtype=np.int64, fill=0)}
         status = np.full(m, "tracking", dtype=object)
         closed = np.full(m, np.nan)
         reason = np.full(m, "", dtype=object)
@@ -225,6 +225,67 @@ class Tables:
                  "cycle_days": closed - cols["created_day"]}
         self._cols["opportunities"] = cols
         return cols
+
+    def _forecast_rows(self) -> dict[str, np.ndarray]:
+        """The owners' estimates (:class:`StageEntered` and :class:`ForecastRevised`) in
+        the order they were made, deal by deal: their fields, ``change`` (the kind) and
+        ``revision`` (0, 1, ... per deal)."""
+        rows = self._cols.get("forecast")
+        if rows is not None:
+            return rows
+        kinds = (StageEntered, ForecastRevised)
+        parts = [self.columns(cls) for cls in kinds]
+        codes = np.asarray(self.rec.sequence)
+        position = np.concatenate([np.flatnonzero(codes == cls.kind) for cls in kinds])
+        rows = {f: np.concatenate([p[f] for p in parts]) for f in StageEntered._fields}
+        rows["change"] = np.repeat(np.array([cls.kind for cls in kinds], dtype=object),
+                                   [len(p["day"]) for p in parts])
+        order = np.lexsort((position, rows["opportunity_id"]))
+        rows = {f: v[order] for f, v in rows.items()}
+        opp = rows["opportunity_id"]
+        first = np.append(True, opp[1:] != opp[:-1]) if len(opp) else np.zeros(0, bool)
+        starts = np.flatnonzero(first)
+        rows["revision"] = np.arange(len(opp)) - np.repeat(starts, np.diff(np.append(starts,
+                                                                                     len(opp))))
+        self._cols["forecast"] = rows
+        return rows
+
+    def forecast_history(self) -> pd.DataFrame:
+        """One row per change of a deal's expected close or forecast category, as its owner
+        made it: on entering a stage (``change`` ``stage_entered``) or revising the
+        forecast in it (``forecast_revised``). A row is in force from ``day`` until
+        ``until_day``: the deal's next change, else the day it was won or lost (NaN while
+        it is still tracking)."""
+        sc = self.sc
+        r = self._forecast_rows()
+        opp = r["opportunity_id"]
+        day = r["day"] - self.offset
+        last = np.append(opp[1:] != opp[:-1], True) if len(opp) else np.zeros(0, bool)
+        closed = self.opportunity_columns()["closed_day"]
+        until = np.where(last, closed[opp] if len(opp) else day, np.append(day[1:], np.nan))
+        return pd.DataFrame({
+            "opportunity_id": opp,
+            "revision": r["revision"],
+            "change": r["change"],
+            "owner": self.rep_names[r["rep"]],
+            "stage_index": r["stage"],
+            "stage": np.array([s.name for s in sc.stages], dtype=object)[r["stage"]],
+            "day": day,
+            "until_day": until,
+            "expected_close_day": r["expected_close_day"] - self.offset,
+            "expected_close": self._date(r["expected_close_day"] - self.offset).normalize(),
+            "category": r["category"],
+        })
+
+    def latest_forecast(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per opportunity (by id), its owner's latest expected close day and forecast
+        category."""
+        r = self._forecast_rows()
+        m = len(self.rec.opportunities)
+        expected, category = np.full(m, np.nan), np.full(m, "", dtype=object)
+        expected[r["opportunity_id"]] = r["expected_close_day"] - self.offset  # last wins
+        category[r["opportunity_id"]] = r["category"]
+        return expected, category
 
     def work_columns(self) -> dict[str, np.ndarray]:
         """Per stretch of rep time: ``rep`` (index), ``activity``, ``stage_index``,
@@ -287,6 +348,10 @@ class Tables:
         idx = (c["customer_u"] * len(words_a) * len(words_b)).astype(int)
         mean_size = np.array([ch.deal_size.mean for ch in sc.channels])[ci]
         amount = c["amount"]
+        expected, category = self.latest_forecast()
+        # Salesforce's convention for decided deals: a win is closed, a loss omitted
+        category = np.select([c["status"] == "won", c["status"] == "lost"],
+                             ["closed", "omitted"], category).astype(object)
         return pd.DataFrame({
             "opportunity_id": oid,
             "lead_id": c["lead_id"],
@@ -306,8 +371,9 @@ class Tables:
             "amount": amount,
             "created": self._date(c["created_day"]),
             "created_day": c["created_day"],
-            "expected_close": self._date(c["expected_close_day"]).normalize(),
-            "expected_close_day": c["expected_close_day"],
+            "expected_close": self._date(expected).normalize(),
+            "expected_close_day": expected,
+            "forecast_category": category,
             "stage_index": c["stage_index"],
             "stage": _names([s.name for s in sc.stages], c["stage_index"]),
             "status": c["status"],
@@ -353,6 +419,9 @@ class Tables:
             if cls is Lost:
                 reason[hit] = at(cls, "lost_reason", object, "")[hit]
         rot_days = np.array([st.rot_days for st in sc.stages])[stage]
+        # the normal cycle left at each owner's hours, as the engine adds it to the entry day
+        left = np.array([cycle_days_left(typical_stage_days(sc.stages, h))
+                         for h in rep_hours_per_day(sc.team)]).reshape(-1, len(sc.stages))
         hist = pd.DataFrame({
             "opportunity_id": opp,
             "stage_index": stage,
@@ -360,6 +429,7 @@ class Tables:
             "owner": self.rep_names[entered["rep"]],
             "entered_day": entered["day"] - self.offset,
             "expected_close_day": entered["expected_close_day"] - self.offset,
+            "cycle_close_day": (entered["day"] + left[entered["rep"], stage]) - self.offset,
             "work_start_day": work_start - self.offset,
             "wait_days": wait,
             "work_end_day": work_end - self.offset,

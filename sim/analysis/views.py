@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.activity import last_effort_day
+from sim.analysis.owner_forecast import beliefs_at
 from sim.rules.calendar import PERIOD_CODES, day_of_run, to_date
 from sim.rules.deals import BestFewRule, last_activity_day, stage_row_at
 
@@ -119,14 +120,15 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
           ``result.opportunities``;
         - ``created``, ``created_day``;
         - ``stage``, ``stage_index``: the stage the deal had entered by ``on``;
-        - ``expected_close``, ``expected_close_day``: the owner's estimate as of ``on``,
-          made on entering that stage (``expected_close`` is its calendar date);
+        - ``expected_close``, ``expected_close_day``: the owner's latest estimate made
+          by ``on`` (:func:`sim.analysis.owner_forecast.beliefs_at`; ``expected_close``
+          is its calendar date);
         - ``status``: ``tracking``, ``won`` or ``lost`` as of ``on`` (a decision after
           ``on`` is not yet known: the deal is still tracking);
         - ``lost_reason``: only for deals lost by ``on``, else empty;
         - ``closed_day``: day of the win or loss, for deals decided by ``on``;
         - ``level``: see :data:`VIEW_LEVELS` (Best Few by the scenario's rule, from
-          the estimate and the stage win rate, as the engine decides it);
+          the stage's cycle close and win rate, as the engine decides it);
         - ``days_in_stage``: days since the deal entered its stage (for a decided deal:
           the days it spent in the stage where it was decided);
         - ``days_since_activity``: for a tracking deal, days since the last thing done
@@ -157,14 +159,14 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
         return hist[name].to_numpy(dtype=dtype)[rows]
 
     stage = col("stage_index", int)
-    entered, expected = col("entered_day"), col("expected_close_day")
+    oid = o_ids[listed]
+    entered = col("entered_day")
+    expected = beliefs_at(result, day)["expected_close_day"].reindex(oid).to_numpy(dtype=float)
     decided_day = col("decided_day")
     outcome = col("outcome", object)
     closed_now = (decided_day <= day) & np.isin(outcome, ("won", "lost"))
     status = np.where(closed_now, outcome, "tracking").astype(object)
     tracking = status == "tracking"
-    oid = o_ids[listed]
-
     # the last activity in the stage: entry, work started, under way or ended, extra effort
     effort = last_effort_day(result.rep_time, day).reindex(
         pd.MultiIndex.from_arrays([oid, stage])).to_numpy(dtype=float)
@@ -174,7 +176,7 @@ def opportunity_list(result, on=None) -> pd.DataFrame:
     rotting = tracking & (since > rot_days)
 
     win_rates = np.asarray(sc.win_rates)[stage]
-    few = BestFewRule.of(sc).holds(win_rates, expected - day)
+    few = BestFewRule.of(sc).holds(win_rates, col("cycle_close_day") - day)
     won = status == "won"
     pending = np.zeros(len(oid), bool)
     if sc.post_sale.work_hours > 0 and won.any():

@@ -28,7 +28,6 @@ import pandas as pd
 
 from sim.crm.fields import CLOSED_LOST, CLOSED_WON, HISTORY_FIELDS, OPPORTUNITY_FIELDS
 from sim.rules.calendar import to_date
-from sim.rules.deals import BestFewRule
 
 _CHANGES = ("stage_entered", "forecast_revised")
 """The events at which an owner (re-)estimates a deal's close and category."""
@@ -37,27 +36,11 @@ _CHANGES = ("stage_entered", "forecast_revised")
 def owner_categories(result) -> pd.DataFrame:
     """The owners' estimates: one row per ``stage_entered`` or ``forecast_revised``
     event, with ``day``, ``opportunity_id``, ``stage`` (index), ``expected_close_day``
-    and ``category`` (``pipeline``, ``best_case`` or ``commit``).
-
-    Where the engine does not record a category (runs before owners set their own),
-    the manager's rule of :mod:`sim.analysis.forecast` stands in, applied when the
-    estimate was made: ``commit`` if the deal is Best Few then, ``best_case`` if its
-    stage's assumed win rate is at least ``forecast.best_case_min_win_rate``, else
-    ``pipeline``.
-    """
+    and ``category`` (``pipeline``, ``best_case`` or ``commit``), as the owner set them."""
     ev = result.events
     rows = ev[ev["event"].isin(_CHANGES)]
-    out = rows[["day", "opportunity_id", "stage", "expected_close_day"]].copy()
-    if "category" in rows.columns:
-        out["category"] = rows["category"].to_numpy(dtype=object)
-    else:
-        sc = result.scenario
-        p = np.asarray(sc.assumed_win_rates, dtype=float)[rows["stage"].to_numpy()]
-        ahead = (rows["expected_close_day"] - rows["day"]).to_numpy(dtype=float)
-        few = BestFewRule.of(sc).holds(p, ahead)
-        out["category"] = np.where(few, "commit", np.where(
-            p >= sc.forecast.best_case_min_win_rate, "best_case", "pipeline")).astype(object)
-    return out.reset_index(drop=True)
+    return rows[["day", "opportunity_id", "stage", "expected_close_day", "category"]
+                ].reset_index(drop=True)
 
 
 def crm_tables(result) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -73,7 +73,8 @@ class OpportunityCreated(NamedTuple):
 
 
 class StageEntered(NamedTuple):
-    """A deal entered a stage; its owner (re-)estimated its close."""
+    """A deal entered a stage; its owner (re-)estimated its close and set its forecast
+    category."""
 
     day: float
     lead_id: int
@@ -81,7 +82,25 @@ class StageEntered(NamedTuple):
     rep: int
     stage: int
     expected_close_day: float
-    """The owner's estimate: today plus the typical days of the stages left."""
+    """The owner's estimate: today plus the days they believe the stages left take."""
+    category: str
+    """The owner's forecast category: `commit`, `best_case` or `pipeline`."""
+
+
+class ForecastRevised(NamedTuple):
+    """The owner changed a tracking deal's expected close or forecast category without a
+    change of stage: they re-dated a deal that passed its expected close, or re-estimated
+    it at the start of a forecast period."""
+
+    day: float
+    lead_id: int
+    opportunity_id: int
+    rep: int
+    stage: int
+    expected_close_day: float
+    """The owner's estimate: today plus the days they believe the stages left take."""
+    category: str
+    """The owner's forecast category: `commit`, `best_case` or `pipeline`."""
 
 
 class WorkStart(NamedTuple):
@@ -173,6 +192,7 @@ EVENT_KINDS: dict[str, type] = {
     "lead_expired": LeadExpired,
     "opp_created": OpportunityCreated,
     "stage_entered": StageEntered,
+    "forecast_revised": ForecastRevised,
     "work_start": WorkStart,
     "work_end": WorkEnd,
     "advanced": Advanced,

@@ -2,7 +2,15 @@
 
 The engine only appends plain records (see :mod:`sim.engine.events`); every table and
 figure is computed afterwards. No I/O happens here. The rules it shares with the
-analysis (Best Few, levels, rot, the owner's estimate) come from :mod:`sim.rules`.
+analysis (Best Few, levels, rot, the forecast categories) come from :mod:`sim.rules`.
+
+Owners forecast like reps: on entering a stage they date a deal's close from their own
+belief of each stage's days (which learns from the days their own deals took, waiting
+for them included) and put it in a forecast category; when a deal passes its date still
+tracking they re-date it, and at each period's start they review its category. These
+beliefs are only recorded: what happens to deals never depends on them (the Best Few
+window, which ranks a Miller Heiman rep's work, is anchored on the normal cycle instead),
+so changing how owners forecast leaves every outcome unchanged.
 
 Clock: simulation day 0 is the start of the warm-up; a task of ``h`` hours keeps a
 rep busy for ``h / hours_per_day`` days.
@@ -20,6 +28,7 @@ it always was.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 import numpy as np
 import simpy
@@ -27,6 +36,7 @@ import simpy
 from sim.engine.aftersale import sale_record
 from sim.engine.events import (
     Advanced,
+    ForecastRevised,
     LeadCreated,
     LeadDisqualified,
     LeadExpired,
@@ -48,9 +58,13 @@ from sim.engine.events import (
 from sim.engine.leadgen import LeadTraits, arrival_days
 from sim.engine.policies import PolicyKey, checked_policy, fifo, policy_key, unorderable_keys
 from sim.engine.streams import Streams
+from sim.rules.calendar import period_table
 from sim.rules.deals import (
     TASK_LEVELS,
     BestFewRule,
+    believed_win_rate,
+    cycle_days_left,
+    forecast_category,
     opportunity_level,
     rot_factor,
     typical_stage_days,
@@ -72,14 +86,20 @@ class Lead:
 
 class Opportunity:
     __slots__ = ("id", "lead", "owner", "amount", "stage", "status", "rot_factor",
-                 "expected_close", "deciding", "extra_hours", "effort_task")
+                 "cycle_close", "expected_close", "category", "entered", "revision", "due",
+                 "deciding", "extra_hours", "effort_task")
 
     def __init__(self, id_, lead, owner, amount):
         self.id, self.lead, self.owner, self.amount = id_, lead, owner, amount
         self.stage = 0
         self.status = "tracking"
         self.rot_factor = 1.0
-        self.expected_close = 0.0
+        self.cycle_close = 0.0  # entry day + the normal cycle left: the Best Few anchor
+        self.expected_close = 0.0  # the owner's belief
+        self.category = "pipeline"
+        self.entered = 0.0  # the day it entered its stage
+        self.revision = 0  # counts the owner's estimates
+        self.due = math.inf  # when the timer that watches its expected close fires
         self.deciding = False  # the customer is deciding: elastic effort is possible
         self.extra_hours = 0.0
         self.effort_task = None
@@ -140,7 +160,8 @@ class Rep:
     __slots__ = (
         "idx", "name", "hours_per_day", "skill", "key", "policy", "needs_levels", "effort_cap",
         "tasks", "wake", "week", "prospect_hours_week", "prospect_hours", "busy_hours",
-        "above_funnel", "current", "stage_days", "plan",
+        "above_funnel", "current", "stage_days", "plan", "cycle_left", "believed_days",
+        "seen",
     )
 
     def __init__(self, idx, name, hours_per_day, skill, key, policy, needs_levels, effort_cap):
@@ -208,6 +229,20 @@ class Engine:
                 self.traits[ci] = LeadTraits(ch, sc, self.streams)
         self._prospect_rng = self.streams["prospecting.yield"]
         self.opps: list[Opportunity] = []
+        fc = sc.forecast
+        self.optimism = fc.owner_optimism
+        self.learning = fc.owner_learning_deals
+        self.redate_min = fc.redate_min_days
+        self.stage_left_min = fc.owner_stage_left_min_share
+        self.believed = [believed_win_rate(w, fc.owner_optimism) for w in self.win_rates]
+        self.commit_min, self.best_case_min = fc.commit_min_win_rate, fc.best_case_min_win_rate
+        # forecast periods on the engine's clock: the starts, and the end of each
+        periods = period_table(sc.start_date, fc.period, -sc.warmup_days, sc.horizon_days,
+                               extra=1)
+        self.period_starts = (periods["start_day"].to_numpy(dtype=float)
+                              + sc.warmup_days).tolist()
+        self.period_ends = (periods["end_day"].to_numpy(dtype=float) + sc.warmup_days).tolist()
+        self.open_opps: dict[int, Opportunity] = {}
 
     # -- set-up -------------------------------------------------------------------
     def _make_reps(self, override):
@@ -228,9 +263,13 @@ class Engine:
             needs_levels = override is not None or policy.name in ("miller_heiman", "custom")
             rep = Rep(i, names[i], hours[i], list(skill), key, policy, needs_levels,
                       self._effort_caps(policy))
-            # the owner's estimate of each stage's days, at the owner's hours per day
+            # each stage's typical days at the owner's hours per day, and the cycle left
             rep.stage_days = typical_stage_days(self.scenario.stages, hours[i])
             rep.plan = plans[i]
+            rep.cycle_left = cycle_days_left(rep.stage_days)
+            # the owner's belief of each stage's days, and how many deals it rests on
+            rep.believed_days = list(rep.stage_days)
+            rep.seen = [1] * self.k_stages
             if self.pooled:
                 rep.tasks = shared
             reps.append(rep)
@@ -264,6 +303,7 @@ class Engine:
         self.env.process(self._marketing(merged))
         for rep in self.reps:
             self.env.process(self._rep(rep) if rep.plan is None else self._planned_rep(rep))
+        self.env.process(self._period_reviews())
         self.env.run(until=sc.run_days)
         self._finish()
         return self.rec
@@ -520,7 +560,7 @@ class Engine:
         """Miller Heiman level of a tracking opportunity today (see
         :class:`sim.rules.deals.BestFewRule`)."""
         return opportunity_level(self.best_few.holds(self.win_rates[opp.stage],
-                                                     opp.expected_close - now))
+                                                     opp.cycle_close - now))
 
     def _complete(self, task: Task, rep: Rep) -> None:
         if task.kind == PROSPECT:
@@ -617,22 +657,111 @@ class Engine:
                       lead.channel, bool(traits.strategic[lead.row]),
                       bool(traits.contract[lead.row]), float(traits.customer_u[lead.row]))
         self.rec.log(OpportunityCreated, now, lead.id, opp.id, rep.idx)
+        self.open_opps[opp.id] = opp
         self._enter_stage(opp, 0)
 
     def _enter_stage(self, opp: Opportunity, k: int) -> None:
         now = self.env.now
         opp.stage = k
         rep = self.reps[opp.owner]
-        # the owner's estimate: today plus the typical days of the stages left
-        opp.expected_close = now + sum(rep.stage_days[k:])
-        self.rec.log(StageEntered, now, opp.lead.id, opp.id, opp.owner, k, opp.expected_close)
+        opp.cycle_close = now + rep.cycle_left[k]
+        opp.entered = now
+        self._estimate(opp, rep, 0.0)
+        self.rec.log(StageEntered, now, opp.lead.id, opp.id, opp.owner, k, opp.expected_close,
+                     opp.category)
         hours = float(self.traits[opp.lead.channel].work_hours[opp.lead.row, k])
         self._add_task(rep, Task(STAGE, now, hours, stage=k,
                                  value=opp.amount * self.win_rates[k], opp=opp))
 
+    # -- what owners believe and record (never what happens to a deal) ----------------
+    def _estimate(self, opp: Opportunity, rep: Rep, at_least: float) -> None:
+        """The owner dates the deal's close (today plus their believed days of the stages
+        left, the current one's less the days it has spent there but at least
+        ``owner_stage_left_min_share`` of them, shortened by ``owner_optimism``, and at
+        least ``at_least`` days) and sets its category; a timer re-dates it if it is
+        still tracking when that date comes."""
+        now, k = self.env.now, opp.stage
+        days = rep.believed_days
+        # a deal that has overrun its stage is not about to close tomorrow
+        left = max(days[k] - (now - opp.entered), self.stage_left_min * days[k])
+        left += sum(days[k + 1:])
+        opp.expected_close = now + max((1.0 - self.optimism) * left, at_least)
+        opp.category = self._category(opp, now)
+        opp.revision += 1
+        self._watch(opp)
+
+    def _watch(self, opp: Opportunity) -> None:
+        """Make sure a timer fires by the deal's expected close. One timer per deal: a
+        pending one that fires sooner looks again then (most estimates are replaced
+        before their date, so this saves the engine most of their timers)."""
+        if opp.due <= opp.expected_close:
+            return
+        opp.due = due = opp.expected_close
+        timer = self.env.timeout(due - self.env.now)
+        timer.callbacks.append(lambda _ev, o=opp, d=due: self._due(o, d))
+
+    def _category(self, opp: Opportunity, now: float) -> str:
+        i = bisect_right(self.period_starts, now) - 1
+        this_period = opp.expected_close < self.period_ends[i]
+        return forecast_category(self.believed[opp.stage], this_period, self.commit_min,
+                                 self.best_case_min)
+
+    def _due(self, opp: Opportunity, due: float) -> None:
+        """A deal's timer fired: if its expected close has come and it is still tracking,
+        then once everything else due at that instant has happened (a decision then
+        closes it on time), the owner re-dates it to today plus what they believe is
+        left, at least ``redate_min_days`` ahead."""
+        if opp.status != "tracking" or opp.due != due:  # closed, or a newer timer rules
+            return
+        opp.due = math.inf
+        if opp.expected_close > self.env.now:  # re-estimated later since: watch that date
+            self._watch(opp)
+            return
+        timer = self.env.timeout(0)  # runs after the events already due now
+        timer.callbacks.append(lambda _ev, o=opp, r=opp.revision: self._redate(o, r))
+
+    def _redate(self, opp: Opportunity, revision: int) -> None:
+        if opp.status != "tracking" or opp.revision != revision:
+            return
+        self._estimate(opp, self.reps[opp.owner], self.redate_min)
+        self._log_revision(opp)
+
+    def _log_revision(self, opp: Opportunity) -> None:
+        self.rec.log(ForecastRevised, self.env.now, opp.lead.id, opp.id, opp.owner, opp.stage,
+                     opp.expected_close, opp.category)
+
+    def _period_reviews(self):
+        """At each forecast period's start every owner scrubs their pipeline: re-estimates
+        each tracking deal's close and category (a deal expected this period may now be
+        called)."""
+        env = self.env
+        for start in self.period_starts:
+            if start <= env.now:
+                continue
+            if start >= self.scenario.run_days:
+                return
+            yield env.timeout(start - env.now)
+            for opp in self.open_opps.values():
+                before = (opp.expected_close, opp.category)
+                self._estimate(opp, self.reps[opp.owner], 0.0)
+                if (opp.expected_close, opp.category) != before:
+                    self._log_revision(opp)
+
+    def _learn(self, opp: Opportunity, k: int) -> None:
+        """The owner learns from the days the deal spent in stage k (a running mean over
+        about ``owner_learning_deals`` of their latest deals, the typical days counting
+        as the first)."""
+        if not self.learning:
+            return
+        rep = self.reps[opp.owner]
+        rep.seen[k] += 1
+        step = 1.0 / min(rep.seen[k], self.learning)
+        rep.believed_days[k] += (self.env.now - opp.entered - rep.believed_days[k]) * step
+
     def _decided(self, opp: Opportunity, k: int) -> None:
         now = self.env.now
         rep = self.reps[opp.owner]
+        self._learn(opp, k)
         lead = opp.lead
         traits = self.traits[lead.channel]
         chance = self.advance[k] * rep.skill[k]
@@ -653,6 +782,7 @@ class Engine:
                 self._enter_stage(opp, k + 1)
             else:
                 opp.status = "won"
+                del self.open_opps[opp.id]
                 self.rec.log(Won, now, lead.id, opp.id, opp.owner, k, opp.amount)
                 self.rec.sales.append(sale_record(opp.id, traits, lead.row))
                 if self.post_sale_hours > 0:
@@ -660,6 +790,7 @@ class Engine:
                                              value=opp.amount, opp=opp))
             return
         opp.status = "lost"
+        del self.open_opps[opp.id]
         if u < chance:
             reason = "lost_to_neglect"
         else:

@@ -310,11 +310,15 @@ def _forecast(args) -> int:
     result = simulate(sc)
     table = fc.forecast_table(result)
     acc = fc.accuracy(result)
+    categories = acc.by_category()
     if args.json:
-        records = [{k: jsonable(v) for k, v in row.items()}
-                   for row in table.to_dict(orient="records")]
-        say(json.dumps({"scenario": sc.name, "periods": records,
-                         "accuracy": {k: jsonable(v) for k, v in acc.summary().items()}}))
+        def records(frame):
+            return [{k: jsonable(v) for k, v in row.items()}
+                    for row in frame.to_dict(orient="records")]
+
+        say(json.dumps({"scenario": sc.name, "periods": records(table),
+                         "accuracy": {k: jsonable(v) for k, v in acc.summary().items()},
+                         "categories": records(categories)}))
         return 0
     period = sc.forecast.period
     believed = ("the true win rates" if sc.forecast.assumed_win_rates is None else
@@ -350,6 +354,21 @@ def _forecast(args) -> int:
         "bookings to score the forecast against"))
     for note in notes:
         say(f"  {note}")
+    overall = categories[categories["period"] == "overall"]
+    say(f"\n  the owners' categories at those forecasts, and what became of them by the "
+        f"{period}'s end:")
+    say(f"  {'category':10s} {'deals':>6s} {'amount':>12s} {'won':>6s} {'slipped':>8s} "
+        f"{'lost':>6s}")
+    for row in overall.itertuples(index=False):
+        shares = [f"{x:.0%}" if x == x else "n/a" for x in
+                  (row.won_share, row.slipped_share, row.lost_share)]
+        say(f"  {row.category:10s} {row.n_deals:>6d} {fmt_money(row.amount):>12s} "
+            f"{shares[0]:>6s} {shares[1]:>8s} {shares[2]:>6s}")
+    missed = acc.periods["commit_slipped_share"].mean()
+    say("  (won, slipped: still open at the end, lost: shares of the amount; commit deals "
+        "that missed their\n  expected close: "
+        + (f"{missed:.0%}" if missed == missed else "n/a, no commit deal")
+        + ", against 20-44% in industry surveys)")
     return 0
 
 

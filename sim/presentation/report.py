@@ -317,7 +317,9 @@ def _forecast(result) -> str:
     cur = sc.currency
     period = sc.forecast.period
     table = forecast.forecast_table(result)
-    acc = forecast.accuracy(result).summary()
+    scored_acc = forecast.accuracy(result)
+    acc = scored_acc.summary()
+    categories = scored_acc.by_category()
     believed = ("the true stage win rates" if sc.forecast.assumed_win_rates is None else
                 "assumed win rates of " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
     slipped = forecast.slipped_deals(result)
@@ -338,8 +340,9 @@ def _forecast(result) -> str:
     return "".join([
         f"<p class=\"lead\">Each {period} the manager forecasts bookings on its "
         f"first day: deals already won plus every open deal expected to close in the "
-        f"{period}, weighted by {_esc(believed)}. Commit deals are the Best Few; "
-        "best case adds likely deals; pipeline is the rest.</p>",
+        f"{period}, weighted by {_esc(believed)}. The deals' owners put each one in a "
+        f"category: commit (they expect it this {period} and believe it will be won), "
+        "best case (expected this period, less sure) or pipeline (the rest).</p>",
         _scope(f"Whole {period}s of {RESULTS}; a part {period} at the end is not scored."),
         _figure(plots.forecast_chart(result), "Forecast against actual"),
         _table(table, {"period": ("Period", "text"), "quota": ("Quota", "money"),
@@ -356,14 +359,28 @@ def _forecast(result) -> str:
                    "error_pct": (f"nothing was won in the {period}, and an error in "
                                  "percent of nothing is not defined")}),
         scored,
+        "<h3>Forecast categories against what happened</h3>",
+        _table(categories[categories["period"] == "overall"],
+               {"category": ("Category", "text"), "n_deals": ("Deals", "int"),
+                "amount": ("Amount", "money"), "won_share": ("Won", "pct"),
+                "slipped_share": ("Slipped (still open)", "pct"),
+                "lost_share": ("Lost", "pct")}, cur,
+               scope=(f"The deals their owners had in each category at the forecasts of the "
+                      f"whole {period}s of {RESULTS}, expected to close in the {period}, and "
+                      f"what became of them by its end (shares of the amount)."),
+               empty=no_whole + ".",
+               na={c: "no deal was in the category" for c in
+                   ("won_share", "slipped_share", "lost_share")}),
         f"<h3>Slipped deals ({len(slipped)})</h3>",
-        "<p class=\"note\">Open deals whose expected close date has passed.</p>",
+        "<p class=\"note\">Open deals that have passed the expected close date their owner "
+        "gave them on entering their stage (owners re-date them when they do).</p>",
         _table(slipped, {"opportunity_id": ("Deal", "int"), "owner": ("Owner", "text"),
                          "stage": ("Stage", "text"), "amount": ("Amount", "money"),
                          "expected_close": ("Expected close", "date"),
                          "days_overdue": ("Days overdue", "int")}, cur, limit=20,
                scope=END_PIPELINE,
-               empty="no open deal had passed its expected close date at the end of the run."),
+               empty="no open deal had passed the expected close date of its stage at the "
+                     "end of the run."),
         _movement(result),
     ])
 

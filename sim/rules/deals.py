@@ -1,7 +1,8 @@
 """The rules about a deal that the engine and every analysis share, each defined once.
 
-- the normal sales cycle (each stage's typical days), which the owner's expected close
-  and the Best Few window are made of;
+- the normal sales cycle (each stage's typical days), which the Best Few window is made
+  of and which owners start their own estimates from;
+- an owner's **forecast category** (commit / best case / pipeline) and believed win rate;
 - Miller Heiman's **Best Few** rule and its window, and a deal's **level**;
 - the **rot factor** of a stage task left waiting;
 - a deal's **stage at a given time** and its **last activity**.
@@ -35,6 +36,45 @@ def typical_stage_days(stages, hours_per_day: float) -> list[float]:
     """Each stage's typical days: its mean rep work at ``hours_per_day`` plus the
     customer's mean decision time. Their sum is the normal sales cycle."""
     return [s.mean_work_hours / hours_per_day + s.decision_days.mean for s in stages]
+
+
+def cycle_days_left(stage_days) -> list[float]:
+    """For each stage k, the days of the stages from k to the last (``sum(stage_days[k:])``).
+
+    With :func:`typical_stage_days` this is the normal cycle left on entering stage k: a
+    deal's *cycle close* (entry day plus this) anchors the Best Few window, in the engine
+    and in every analysis alike.
+    """
+    return [sum(stage_days[k:]) for k in range(len(stage_days))]
+
+
+FORECAST_CATEGORIES = ("commit", "best_case", "pipeline")
+"""The categories an owner puts a tracking deal in (Salesforce's names), surest first."""
+
+
+def believed_win_rate(win_rate, optimism: float):
+    """The owner's believed chance of winning a deal: the stage win rate with a share
+    ``optimism`` of the gap to certainty closed (numbers or numpy arrays)."""
+    return 1.0 - (1.0 - win_rate) * (1.0 - optimism)
+
+
+def forecast_category(believed: float, this_period: bool, commit_min: float,
+                      best_case_min: float) -> str:
+    """The category an owner gives a tracking deal.
+
+    ``commit`` when they expect it to close this period (``this_period``) with a believed
+    chance of at least ``commit_min``; ``best_case`` when they expect it this period with
+    a believed chance of at least ``best_case_min``; ``pipeline`` otherwise (a deal not
+    expected this period is never called).
+
+    >>> forecast_category(0.8, True, 0.6, 0.3), forecast_category(0.8, False, 0.6, 0.3)
+    ('commit', 'pipeline')
+    """
+    if not this_period:
+        return "pipeline"
+    if believed >= commit_min:
+        return "commit"
+    return "best_case" if believed >= best_case_min else "pipeline"
 
 
 @dataclass(frozen=True)

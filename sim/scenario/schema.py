@@ -335,7 +335,10 @@ class BestFew(_Frozen):
 
 
 class Forecast(_Frozen):
-    """How the manager forecasts: a snapshot of the pipeline every week."""
+    """How the manager forecasts (a snapshot of the pipeline every week), and how the deals'
+    owners forecast the deals the manager adds up: each owner sets a deal's expected close
+    and forecast category on entering a stage, re-dates it when it passes its expected
+    close still tracking, and re-estimates both at the start of each period."""
 
     assumed_win_rates: list[Probability] | None = Field(
         None,
@@ -352,11 +355,55 @@ class Forecast(_Frozen):
     snapshot_every_days: float = Field(
         7.0, gt=0, le=365, description="days between the manager's pipeline snapshots"
     )
+    owner_optimism: float = Field(
+        0.0,
+        ge=0,
+        le=0.9,
+        description="how much owners overrate their deals: they shorten their estimate of the "
+        "days left by this share, and close this share of the gap between the stage win rate "
+        "and certainty in the chance they believe; 0 = none",
+    )
+    owner_learning_deals: int = Field(
+        10,
+        ge=0,
+        le=1000,
+        description="an owner's estimate of a stage's days starts at its typical days and "
+        "moves towards the days their own deals took in it (waiting for them included), "
+        "averaged over about this many of their latest; 0 = owners never learn",
+    )
+    owner_stage_left_min_share: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="an owner expects a deal's current stage to take its believed days less "
+        "the days it has spent there, but never less than this share of them (a deal that "
+        "has overrun its stage is not about to close tomorrow)",
+    )
+    redate_min_days: float = Field(
+        7.0,
+        gt=0,
+        le=365,
+        description="an owner re-dates a deal that passes its expected close still tracking "
+        "to today plus their estimate of the days left, and at least this many days ahead",
+    )
+    commit_min_win_rate: Probability = Field(
+        0.6,
+        description="an owner calls a deal they expect to close this period `commit` from "
+        "this believed win rate up",
+    )
     best_case_min_win_rate: Probability = Field(
         0.3,
-        description="a tracking deal expected to close in the period is `best case` from this "
-        "assumed stage win rate up (below it: `pipeline`; Best Few deals are `commit`)",
+        description="and `best case` from this believed win rate up (below it, or not "
+        "expected this period: `pipeline`); at most `commit_min_win_rate`",
     )
+
+    @cross_field
+    def _best_case_below_commit(self):
+        """`forecast.best_case_min_win_rate` must be at most `forecast.commit_min_win_rate`."""
+        if self.best_case_min_win_rate > self.commit_min_win_rate:
+            yield AtPath(("best_case_min_win_rate",), self.best_case_min_win_rate,
+                         f"must be at most commit_min_win_rate ({self.commit_min_win_rate}): "
+                         "a best-case deal is less sure than a commit deal")
 
 
 class PostSale(_Frozen):

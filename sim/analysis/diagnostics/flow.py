@@ -24,7 +24,7 @@ def _best_few_start(scenario, hist: pd.DataFrame) -> np.ndarray:
     rates = np.asarray(scenario.win_rates)[hist["stage_index"].to_numpy(dtype=int)]
     return BestFewRule.of(scenario).start_day(
         hist["entered_day"].to_numpy(dtype=float), _stage_left_day(hist),
-        hist["expected_close_day"].to_numpy(dtype=float), rates)
+        hist["cycle_close_day"].to_numpy(dtype=float), rates)
 
 
 def funnel_flow(result, step_days: float = 7.0, window_days: float = 28.0,

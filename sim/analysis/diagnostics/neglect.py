@@ -10,6 +10,7 @@ import pandas as pd
 
 from sim.analysis.activity import last_effort_day
 from sim.analysis.diagnostics._shared import NEGLECT, TEAM, _ratio, _stage_left_day
+from sim.analysis.owner_forecast import beliefs_at
 from sim.rules import deals
 from sim.rules.calendar import day_of_run, in_period
 
@@ -24,6 +25,9 @@ def _open_stages(result, on: float) -> pd.DataFrame:
     out = current[["opportunity_id", "owner", "stage_index", "stage", "entered_day",
                    "expected_close_day"]].reset_index(drop=True)
     out.insert(4, "amount", out["opportunity_id"].map(opps["amount"]).to_numpy(dtype=float))
+    # the owner's latest estimate by then, not the one made on entering the stage
+    out["expected_close_day"] = out["opportunity_id"].map(
+        beliefs_at(result, on)["expected_close_day"]).to_numpy(dtype=float)
     start = current["work_start_day"].to_numpy(dtype=float)
     stop = current["work_end_day"].to_numpy(dtype=float)
     started, finished = start <= on, stop <= on  # NaN compares False

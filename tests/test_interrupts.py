@@ -205,7 +205,7 @@ def test_a_killed_worker_is_one_line_and_stops_the_rest(start, big):
     out, err = proc.communicate(timeout=30)
     assert (proc.returncode, out) == (2, "")
     assert err == ("error: --workers: a worker process stopped unexpectedly (killed, or out "
-                   "of memory); nothing was compared\n")
+                   "of memory); no results were produced\n")
     _assert_group_gone(proc.pid)
 
 

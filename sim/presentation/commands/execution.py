@@ -114,13 +114,22 @@ def execution(args: argparse.Namespace, label: str | None = None) -> Iterator[di
 
 
 @contextlib.contextmanager
-def _dask_executor(address: str) -> Iterator[Any]:
-    """A Dask client's executor: on the scheduler at ``address``, or on a new local
-    cluster for ``local``; everything started here is closed on exit."""
+def dask_client(address: str) -> Iterator[Any]:
+    """A ``dask.distributed`` client: of the scheduler at ``address``, or, for
+    ``local``, of a new cluster of :data:`LOCAL_WORKERS` worker processes (1 thread
+    each) on 127.0.0.1; everything started here is closed on exit.
+
+    The local cluster listens on the loopback only, on free ports (its scheduler's
+    HTTP server too: no dashboard, and no clash with another cluster's port 8787).
+
+    Raises
+    ------
+    UsageError
+        Dask is not installed, the address is empty, or the scheduler does not answer
+        within :data:`CONNECT_SECONDS`.
+    """
     try:
         from distributed import Client, LocalCluster
-        from distributed.comm.core import CommClosedError
-        from distributed.scheduler import KilledWorker
     except ImportError:
         raise UsageError(f"--dask: value {address!r} needs Dask, which is not installed: "
                          f"{DASK_EXTRA} (the dask extra)") from None
@@ -133,10 +142,11 @@ def _dask_executor(address: str) -> Iterator[Any]:
                 cluster = stack.enter_context(LocalCluster(
                     n_workers=LOCAL_WORKERS, threads_per_worker=1, processes=True,
                     host="127.0.0.1", scheduler_port=0, dashboard_address=None,
+                    scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
                     silence_logs=logging.ERROR))
-            except OSError as exc:
+            except (OSError, RuntimeError) as exc:
                 raise UsageError(f"--dask: value 'local': a Dask cluster could not be "
-                                 f"started on 127.0.0.1: {exc}") from None
+                                 f"started on 127.0.0.1 ({_first_line(exc)})") from None
             client = stack.enter_context(Client(cluster))
         else:
             try:
@@ -147,6 +157,17 @@ def _dask_executor(address: str) -> Iterator[Any]:
                     f"({_first_line(exc)}); the address must be a "
                     "running scheduler's (`dask scheduler` prints it, e.g. "
                     "tcp://host:8786), or 'local' to start one on this machine") from None
+        yield client
+
+
+@contextlib.contextmanager
+def _dask_executor(address: str) -> Iterator[Any]:
+    """The executor of :func:`dask_client`; a worker or scheduler lost during the run
+    is a :class:`UsageError`."""
+    with dask_client(address) as client:
+        from distributed.comm.core import CommClosedError
+        from distributed.scheduler import KilledWorker
+
         try:
             yield client.get_executor()
         except (KilledWorker, CommClosedError) as exc:  # a worker or the scheduler was lost

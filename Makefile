@@ -38,6 +38,7 @@ lab: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(PY) bench/bench_engine.py
+	$(PY) bench/bench_parallel.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -23,8 +23,6 @@ from sim.experiments.runner import kpis_and_swings
 from sim.presentation.commands import execution
 from sim.scenario.variants import policy_changes, vary
 
-distributed = pytest.importorskip("distributed")
-
 SC = Scenario(horizon_days=60, warmup_days=20, seed=8)
 VARIANTS = {name: vary(SC, policy_changes(SC, name)) for name in ("close_first", "miller_heiman")}
 REPLICATIONS = [0, 1, 2, 5]

@@ -182,14 +182,15 @@ class PrecisionRun:
         """One sentence saying how many replications the target needs, or why not."""
         variants = "every variant" if len(self.table) > 1 else "the scenario"
         if self.reached:
-            return (f"precision: {self.target_text()} needs {self.needed} replications "
+            return (f"{self.target_text()} needs {self.needed} replications "
                     f"for {variants} (it held over {self.replications - self.needed} "
                     f"more; {self.replications} were run and all are used)")
         short = self.table.loc[~self.table["met"], "scenario"].astype(str).tolist()
-        return (f"precision: {self.target_text()} was not reached within the cap of "
-                f"{self.replications} replications (not met by {', '.join(short) or 'a look-ahead'}"
-                "); results use those replications: allow more replications, or ask for "
-                "a looser precision")
+        why = (f"not met by {', '.join(short)}" if short else
+               "met at the end, but not yet over the look-ahead")
+        return (f"{self.target_text()} was not reached within the cap of "
+                f"{self.replications} replications ({why}); results use those "
+                "replications: allow more replications, or ask for a looser precision")
 
 
 def run_to_precision(variants: dict[str, Scenario], kpi: str = "bookings",

@@ -34,6 +34,7 @@ from pathlib import Path
 # experiments, the analysis, the report: pandas, SimPy, matplotlib) when it runs. The
 # command line is the one agreed exception to "no import inside a function"
 # (tests/test_architecture.py).
+from sim.presentation.commands import experiments
 from sim.presentation.commands.execution import add_execution_options, execution
 from sim.presentation.commands.support import (
     EXIT_BAD_INPUT,
@@ -63,7 +64,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
-COMMAND_MODULES = ()
+COMMAND_MODULES = (experiments,)
 """Modules that add sub-commands: each has ``register(subparsers)`` (see
 :mod:`sim.presentation.commands.support`)."""
 
@@ -120,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--days", type=days_arg, help="override the results period (days)")
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
     add_execution_options(cmp_)
+    experiments.add_precision_options(cmp_)
 
     fc_ = sub.add_parser(
         "forecast", help="the manager's weekly forecast: per period, and its accuracy")
@@ -259,7 +261,9 @@ def _compare(args) -> int:
     variants = {name: vary(sc, policy_changes(sc, name), source="--policies")
                 for name in dict.fromkeys(args.policies)}
     with execution(args) as where:
-        runs = compare(variants, args.replications, metrics=kpis_and_swings, **where)
+        runs = (compare(variants, args.replications, metrics=kpis_and_swings, **where)
+                if args.precision is None else
+                experiments.compare_to_precision(variants, args, kpis_and_swings, where))
     names = list(variants)
     rows = []
     for metric in COMPARE_METRICS:
@@ -272,7 +276,8 @@ def _compare(args) -> int:
         rows.append(row)
     if args.json:
         say(json.dumps({"scenario": sc.name, "replications": args.replications,
-                         "policies": names, "metrics": rows}))
+                         "policies": names, "metrics": rows,
+                         "precision": getattr(args, "precision_report", None)}))
         return 0
     say(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
          f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")

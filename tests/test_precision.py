@@ -142,19 +142,19 @@ def test_run_to_precision_refuses_bad_arguments(kwargs, message):
 
 def test_compare_with_precision(capsys):
     status, out, err = run(capsys, "compare", SMALL, "--policies", "fifo", "classic",
-                           "--days", "45", "--precision", "0.5", "--precision-kpi", "won",
+                           "--days", "45", "--precision", "0.5", "--precision-kpi", "leads",
                            "--workers", "1", "--json")
     assert status == 0, err
     data = json.loads(out)
     p = data["precision"]
-    assert p["kpi"] == "won" and p["relative"] and p["reached"]
+    assert p["kpi"] == "leads" and p["relative"] and p["reached"]
     assert data["replications"] == p["replications"] >= p["needed"] >= 5
     assert all(v["half_width"] <= v["target"] for v in p["variants"])
     status, out, err = run(capsys, "compare", SMALL, "--policies", "fifo", "classic",
-                           "--days", "45", "--precision", "0.5", "--precision-kpi", "won",
+                           "--days", "45", "--precision", "0.5", "--precision-kpi", "leads",
                            "--workers", "1")
     assert status == 0, err
-    assert out.startswith("precision: the won 95% CI half-width within 50% of the mean "
+    assert out.startswith("precision: the leads 95% CI half-width within 50% of the mean "
                           "needs ")
 
 

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 from test_cli import cli
+from test_common_random_numbers import frame_bytes
 
 from sim import Scenario, compare, replicate
 from sim.experiments.runner import kpis_and_swings
@@ -26,11 +27,6 @@ from sim.scenario.variants import policy_changes, vary
 SC = Scenario(horizon_days=60, warmup_days=20, seed=8)
 VARIANTS = {name: vary(SC, policy_changes(SC, name)) for name in ("close_first", "miller_heiman")}
 REPLICATIONS = [0, 1, 2, 5]
-
-
-def _bytes(frame) -> bytes:
-    """A frame as bytes: every value (floats in full, by repr), dtype and column."""
-    return (frame.to_csv(index=False) + repr(frame.dtypes.to_dict())).encode()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +41,7 @@ def test_a_cluster_gives_the_frame_of_a_local_run(client):
     here = compare(VARIANTS, REPLICATIONS, metrics=kpis_and_swings, workers=1)
     there = compare(VARIANTS, REPLICATIONS, metrics=kpis_and_swings,
                     executor=client.get_executor())
-    assert _bytes(there) == _bytes(here)
+    assert frame_bytes(there) == frame_bytes(here)
     # a real cluster: two worker processes (not this one), on the loopback only
     workers = client.scheduler_info()["workers"]
     assert len(workers) == 2
@@ -59,7 +55,7 @@ def test_replicate_on_a_cluster_with_a_progress_bar(client, capsys):
     here = replicate(SC, 3, workers=1)
     there = replicate(SC, 3, executor=client.get_executor(), progress="on dask")
     out, err = capsys.readouterr()
-    assert _bytes(there) == _bytes(here)
+    assert frame_bytes(there) == frame_bytes(here)
     assert out == "" and "on dask" in err
 
 

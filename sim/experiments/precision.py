@@ -158,6 +158,8 @@ class PrecisionRun:
     table : DataFrame
         Per variant, after all the replications run: ``scenario``, ``n``, ``mean``,
         ``half_width``, ``target`` (the half-width allowed) and ``met``.
+    look_ahead : int
+        As for :func:`look_ahead_count`.
     """
 
     runs: pd.DataFrame
@@ -167,6 +169,7 @@ class PrecisionRun:
     needed: int | None
     replications: int
     table: pd.DataFrame
+    look_ahead: int = 5
 
     @property
     def reached(self) -> bool:
@@ -183,8 +186,9 @@ class PrecisionRun:
         variants = "every variant" if len(self.table) > 1 else "the scenario"
         if self.reached:
             return (f"{self.target_text()} needs {self.needed} replications "
-                    f"for {variants} (it held over {self.replications - self.needed} "
-                    f"more; {self.replications} were run and all are used)")
+                    f"for {variants} (and held over the next "
+                    f"{look_ahead_count(self.needed, self.look_ahead)}; "
+                    f"{self.replications} were run and all are used)")
         short = self.table.loc[~self.table["met"], "scenario"].astype(str).tolist()
         why = (f"not met by {', '.join(short)}" if short else
                "met at the end, but not yet over the look-ahead")
@@ -266,7 +270,7 @@ def run_to_precision(variants: dict[str, Scenario], kpi: str = "bookings",
     runs = pd.concat(parts, ignore_index=True)
     return PrecisionRun(runs=runs, kpi=kpi, precision=float(precision), relative=relative,
                         needed=needed, replications=done,
-                        table=_final_table(wide, precision, relative))
+                        table=_final_table(wide, precision, relative), look_ahead=look_ahead)
 
 
 def _wide(runs: pd.DataFrame, kpi: str, labels: list[str]) -> pd.DataFrame:

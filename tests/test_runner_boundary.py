@@ -118,3 +118,19 @@ def test_right_arguments_still_work():
     assert replicate(SC, 2, metrics=_bookings, progress="bookings").equals(by_count)
     result = simulate(SC, np.int64(1))
     assert type(result.replication) is int and result.replication == 1
+
+
+def test_a_lambda_runs_here_by_default_and_is_refused_for_a_pool():
+    """A lambda cannot travel to another process: the default (all usable cores) then
+    runs the replications here; asking for 2 workers names the rule instead of failing
+    in the pool."""
+    def local(result):  # defined inside a function: cannot be pickled either
+        return {"bookings": result.kpis()["bookings"]}
+
+    expected = replicate(SC, 2, metrics=_bookings, workers=1)
+    assert replicate(SC, 2, metrics=local).equals(expected)
+    assert replicate(SC, 2, metrics=lambda r: _bookings(r)).equals(expected)
+    with pytest.raises(TypeError, match=r"^workers: 2 processes need jobs that can be "
+                                        r"pickled, and these cannot \(.*local.*\); pass "
+                                        r"module-level functions"):
+        replicate(SC, 2, metrics=local, workers=2)

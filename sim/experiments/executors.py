@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import threading
@@ -94,8 +95,10 @@ def run_jobs(function: Callable[[Any], Any], jobs: Sequence, *, workers: int | N
         The jobs, each picklable; keep them small (a job travels to its worker, and its
         result travels back).
     workers : int, optional
-        Local processes (default ``None``: all usable cores, see :func:`worker_count`);
-        ignored when ``executor`` is given.
+        Local processes (default ``None``: all usable cores, see :func:`worker_count`,
+        or only this one when the jobs cannot be pickled, such as a job holding a
+        lambda or a function defined inside another); ignored when ``executor`` is
+        given.
     executor : concurrent.futures.Executor, optional
         Where to run instead, e.g. ``dask.distributed.Client(...).get_executor()``.
     progress : bool or str
@@ -105,11 +108,25 @@ def run_jobs(function: Callable[[Any], Any], jobs: Sequence, *, workers: int | N
     -------
     list
         The results, in the order of ``jobs``.
+
+    Raises
+    ------
+    TypeError
+        If ``workers`` above 1 was asked for and the jobs cannot be pickled.
     """
+    size = worker_count(workers, len(jobs))
+    if executor is None and size > 1:
+        problem = _why_not_picklable(jobs[0])
+        if problem and workers is None:  # the default: run here rather than fail
+            size = 1
+        elif problem:
+            raise TypeError(f"workers: {workers} processes need jobs that can be pickled, "
+                            f"and these cannot ({problem}); pass module-level functions "
+                            "(not lambdas or functions defined inside others), or "
+                            "workers=1")
     with progress_bar(len(jobs), progress) as advance:
         if executor is not None:
             return _run_on(executor, function, jobs, advance)
-        size = worker_count(workers, len(jobs))
         if size > 1:
             return _run_in_pool(function, jobs, size, advance)
         results = []
@@ -117,6 +134,15 @@ def run_jobs(function: Callable[[Any], Any], jobs: Sequence, *, workers: int | N
             results.append(function(job))
             advance(1)
         return results
+
+
+def _why_not_picklable(job) -> str | None:
+    """Why ``job`` cannot travel to another process (None if it can)."""
+    try:
+        pickle.dumps(job)
+    except (pickle.PicklingError, TypeError, AttributeError) as exc:
+        return str(exc)
+    return None
 
 
 class _Bar(tqdm):

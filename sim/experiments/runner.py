@@ -98,13 +98,14 @@ def replicate(scenario: Scenario, replications: int | Iterable[int] = 10, *,
     policy : callable, optional
         A key function overriding the scenario's policy, as for :func:`simulate`.
     metrics : callable
-        ``metrics(result) -> dict``; must be a module-level function to run in other
-        processes.
+        ``metrics(result) -> dict``; a module-level function (one defined in a notebook
+        is fine) to run in other processes.
     label : str, optional
         The ``scenario`` column's value (default: the scenario's name).
     workers : int, optional
         Local processes to use, 1 or more (1 = run here); default ``None``: all usable
-        cores (one job alone runs here).
+        cores (one job alone runs here, and so do jobs whose ``metrics`` or ``policy``
+        cannot be pickled, such as a lambda).
     executor : concurrent.futures.Executor, optional
         Where to run instead, e.g. ``dask.distributed.Client(...).get_executor()``.
     progress : bool or str
@@ -147,7 +148,9 @@ def compare(variants: dict[str, Scenario], replications: int | Iterable[int] = 1
         If ``variants`` is not a dict of scenarios, ``replications`` is neither a count
         nor an iterable of whole numbers (text such as ``"10"`` is refused), ``workers``
         is neither None nor a whole number, ``metrics`` or ``policy`` is not callable,
-        ``executor`` has no ``submit``, or ``progress`` is neither a bool nor a label.
+        ``executor`` has no ``submit``, ``progress`` is neither a bool nor a label,
+        or ``workers`` above 1 is asked for with a ``metrics`` or ``policy`` that cannot
+        be pickled.
     ValueError
         If there are no variants or no replications, a replication number is negative
         or repeated, or ``workers`` is below 1.

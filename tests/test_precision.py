@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_cli import cli as run
 
 from sim.analysis.statistics import mean_ci, t975
 from sim.experiments.precision import (
@@ -14,7 +15,6 @@ from sim.experiments.precision import (
     run_to_precision,
     running_half_widths,
 )
-from sim.presentation.cli import main
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -22,12 +22,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "three_stages.toml"
 WEEKLY_LEADS = 20.0
 DAYS = 70.0
-
-
-def run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_running_half_widths_are_the_cis_of_each_prefix():

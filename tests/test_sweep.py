@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.image import AxesImage
+from test_cli import cli as run
 
 from sim.analysis.statistics import mean_ci
 from sim.experiments.runner import simulate
@@ -19,7 +20,6 @@ from sim.experiments.sweep import (
     sweep_cells,
     swept_fields,
 )
-from sim.presentation.cli import main
 from sim.presentation.plots.experiments import plot_sweep
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
@@ -36,12 +36,6 @@ def inbound_only():
     return vary(Scenario(), {"channels": [{"kind": "inbound", "name": "Search",
                                            "leads_per_week": 15.0}],
                              "horizon_days": 56, "warmup_days": 14})
-
-
-def run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 # -- --set value lists ------------------------------------------------------------------------

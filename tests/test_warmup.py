@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from test_cli import cli as run
 
 from sim.analysis.warmup import (
     WARMUP_MEASURES,
@@ -18,7 +19,6 @@ from sim.analysis.warmup import (
 )
 from sim.experiments.runner import simulate
 from sim.experiments.warmup import warmup_study, weekly_runs
-from sim.presentation.cli import main
 from sim.presentation.plots.experiments import plot_warmup
 from sim.scenario.schema import Scenario
 from sim.scenario.shipped import load_shipped
@@ -26,12 +26,6 @@ from sim.scenario.variants import vary
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = ROOT / "scenarios" / "three_stages.toml"
-
-
-def run(capsys, *argv):
-    status = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 # -- Welch's moving average ---------------------------------------------------------------

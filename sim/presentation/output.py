@@ -83,15 +83,8 @@ def write_files(out: str | Path, contents: dict[str, Callable]) -> list[Path]:
         for a PNG image, else for text (CSV files without newline translation, as the
         CSV writer wants).
 
-    Returns
-    -------
-    list of Path
-        The files written, under ``out``.
-
-    Raises
-    ------
-    NotADirectoryError, FileExistsError, OSError
-        As for :func:`write_run`; nothing is left behind.
+    It returns the files written, under ``out``, and raises as :func:`write_run` does
+    (``NotADirectoryError``, ``FileExistsError``, ``OSError``), leaving nothing behind.
     """
     out = Path(out)
     _check_target(out, list(contents))

@@ -165,13 +165,8 @@ def register(subparsers) -> None:
                     help="paired replications per cell (default 10)")
     sw.add_argument("--kpi", default="bookings", metavar="NAME",
                     help="the KPI of the figure and of --precision (default bookings)")
-    sw.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
-    sw.add_argument("--days", type=days_arg, help="override the results period (days)")
-    sw.add_argument("--json", action="store_true", help="print the sweep as JSON")
-    sw.add_argument("--out", help="write sweep_tidy.csv, sweep_summary.csv, the figure and "
-                                  "the scenario into this directory (new or empty)")
     add_precision_options(sw, kpi_option=False)
-    add_execution_options(sw)
+    _add_common_options(sw, "sweep_tidy.csv, sweep_summary.csv")
     sw.set_defaults(handler=sweep_command)
 
     wu = subparsers.add_parser(
@@ -188,13 +183,19 @@ def register(subparsers) -> None:
                     help="weeks on each side of Welch's moving average (default 5)")
     wu.add_argument("--tolerance", type=tolerance_arg, default=0.1,
                     help="the settling band, a share of the settled level (default 0.1)")
-    wu.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
-    wu.add_argument("--days", type=days_arg, help="override the results period (days)")
-    wu.add_argument("--json", action="store_true", help="print the study as JSON")
-    wu.add_argument("--out", help="write warmup_table.csv, warmup_weekly.csv, the figure "
-                                  "and the scenario into this directory (new or empty)")
-    add_execution_options(wu)
+    _add_common_options(wu, "warmup_table.csv, warmup_weekly.csv")
     wu.set_defaults(handler=warmup_command)
+
+
+def _add_common_options(parser: argparse.ArgumentParser, tables: str) -> None:
+    """``--seed``, ``--days``, ``--json``, ``--out`` and where the replications run."""
+    parser.add_argument("--seed", type=seed_arg,
+                        help="override the scenario's seed (0 or more)")
+    parser.add_argument("--days", type=days_arg, help="override the results period (days)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument("--out", help=f"write {tables}, the figure and the scenario into "
+                                      "this directory (new or empty)")
+    add_execution_options(parser)
 
 
 # -- funnel sweep ---------------------------------------------------------------------------

@@ -144,12 +144,17 @@ def test_compare_with_precision(capsys):
     assert p["kpi"] == "leads" and p["relative"] and p["reached"]
     assert data["replications"] == p["replications"] >= p["needed"] >= 5
     assert all(v["half_width"] <= v["target"] for v in p["variants"])
-    status, out, err = run(capsys, "compare", SMALL, "--policies", "fifo", "classic",
-                           "--days", "45", "--precision", "0.5", "--precision-kpi", "leads",
-                           "--workers", "1")
+
+
+def test_sweep_with_precision_says_how_many_it_needed(capsys):
+    status, out, err = run(capsys, "sweep", SMALL, "--set", "team.reps=2,3", "--days", "45",
+                           "--precision", "0.5", "--kpi", "leads", "--workers", "1")
     assert status == 0, err
-    assert out.startswith("precision: the leads 95% CI half-width within 50% of the mean "
-                          "needs ")
+    line = next(x for x in out.splitlines() if x.startswith("precision: "))
+    assert line.startswith("precision: the leads 95% CI half-width within 50% of the mean "
+                           "needs 5 replications for every variant (and held over the next "
+                           "5; 10 were run")
+    assert "10 paired replications per cell" in out
 
 
 def test_compare_refuses_an_unknown_precision_kpi(capsys):

@@ -161,6 +161,24 @@ def test_ctrl_c_stops_compare_with_its_progress_bar(start, big):
     _assert_group_gone(proc.pid)
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_a_local_dask_cluster(start, big):
+    """``--dask local``: the cluster's worker processes (its scheduler and nannies run in
+    the command's own process) end with the command, as quickly."""
+    proc = start([*_funnel(), "compare", str(big), "--dask", "local", "--replications", "30"])
+    # its workers run replications once they have loaded pandas (the other child is
+    # multiprocessing's resource tracker). A worker still starting when the Ctrl-C
+    # comes prints a traceback of its own (Dask's workers do not ignore Ctrl-C while
+    # they import); this test does not cover that moment.
+    _wait_for(lambda: sum(map(_has_loaded_pandas, _children(proc.pid))) >= 2,
+              what="the cluster's workers to run replications")
+    time.sleep(1.0)
+    out, err, took = _interrupt(proc)
+    assert (proc.returncode, err, out) == (130, "interrupted\n", "")
+    assert took < STOP_SECONDS
+    _assert_group_gone(proc.pid)
+
+
 def test_ctrl_c_as_the_workers_start(start, big):
     """A Ctrl-C the moment the workers exist (before they could set themselves up) still
     gives one line and no worker behind."""

@@ -30,6 +30,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
+import signal
 import sys
 from collections.abc import Iterator
 from typing import IO, Any
@@ -121,6 +123,11 @@ def dask_client(address: str) -> Iterator[Any]:
 
     The local cluster listens on the loopback only, on free ports (its scheduler's
     HTTP server too: no dashboard, and no clash with another cluster's port 8787).
+    If the block ends with an error or a Ctrl-C, its worker processes are killed before
+    it is closed, so that the command ends at once (a graceful close would wait for
+    the replications under way). A Ctrl-C in the moment the workers are still starting
+    may also print a traceback from them: Dask's workers do not ignore Ctrl-C while
+    they import.
 
     Raises
     ------
@@ -148,6 +155,7 @@ def dask_client(address: str) -> Iterator[Any]:
                 raise UsageError(f"--dask: value 'local': a Dask cluster could not be "
                                  f"started on 127.0.0.1 ({_first_line(exc)})") from None
             client = stack.enter_context(Client(cluster))
+            stack.push(lambda kind, exc, tb: _kill_workers(cluster) if kind else None)
         else:
             try:
                 client = stack.enter_context(Client(address, timeout=CONNECT_SECONDS))
@@ -173,6 +181,15 @@ def _dask_executor(address: str) -> Iterator[Any]:
         except (KilledWorker, CommClosedError) as exc:  # a worker or the scheduler was lost
             raise UsageError(f"--dask: value {address!r}: the cluster failed during the "
                              f"run ({_first_line(exc)}); no results were produced") from None
+
+
+def _kill_workers(cluster) -> None:
+    """Kill a local cluster's worker processes at once, before it is closed after an
+    error or a Ctrl-C: a replication under way cannot be interrupted, and a graceful
+    close would wait seconds for it."""
+    for nanny in list(cluster.workers.values()):
+        with contextlib.suppress(OSError, TypeError):  # gone already, or never started
+            os.kill(nanny.pid, signal.SIGKILL)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -22,6 +22,7 @@ import argparse
 import os
 import pickle
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -45,10 +46,19 @@ def _variants(name: str) -> dict:
     return {p: vary(sc, policy_changes(sc, p), source="bench") for p in POLICIES}
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its reaped children (the pool's workers)."""
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                 resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _timed(variants: dict, replications: int, workers: int):
-    start = time.perf_counter()
+    """(wall seconds, cores obtained: CPU seconds per wall second, frame)."""
+    cpu, start = _cpu_seconds(), time.perf_counter()
     frame = compare(variants, replications, metrics=kpis_and_swings, workers=workers)
-    return time.perf_counter() - start, frame
+    wall = time.perf_counter() - start
+    return wall, (_cpu_seconds() - cpu) / wall, frame
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,25 +87,30 @@ def main(argv: list[str] | None = None) -> int:
 
     _timed(variants, 1, 1)  # warm caches and imports before timing
     serial, parallel = [], []
-    frames = {}
+    frames, cores_used = {}, {1: [], 2: []}
     for _ in range(args.rounds):
         for workers, times in ((1, serial), (2, parallel)):
-            seconds, frames[workers] = _timed(variants, args.replications, workers)
+            seconds, used, frames[workers] = _timed(variants, args.replications, workers)
             times.append(seconds)
+            cores_used[workers].append(used)
     same = frames[1].equals(frames[2])
     one, two = statistics.median(serial), statistics.median(parallel)
     ratio = one / two
     print(f"  1 worker : {one:6.2f} s  (median of {', '.join(f'{t:.2f}' for t in serial)})")
     print(f"  2 workers: {two:6.2f} s  (median of {', '.join(f'{t:.2f}' for t in parallel)})")
     print(f"  per job  : {one / jobs:6.3f} s on 1 worker")
+    got = statistics.median(cores_used[2])
+    print(f"  cores the 2 workers obtained: {got:.2f} (CPU seconds per wall second; "
+          f"{statistics.median(cores_used[1]):.2f} for 1 worker)")
     print(f"  same frame on 1 and 2 workers: {same}")
     met = ratio >= TARGET_RATIO
     print(f"\nspeed-up on 2 cores: {ratio:.2f}x (target >= {TARGET_RATIO}x): "
           f"{'met' if met else 'MISSED'}")
     if cores < 2:
         print("  (only one usable core here: 2 workers cannot run at once)")
-    elif not met:
-        print("  (other processes on the machine take cores too: see the load average)")
+    elif not met and got < 1.8:
+        print(f"  (the workers obtained only {got:.2f} cores: other processes on the machine "
+              "took the rest; run it on an idle machine)")
     if not same:
         print("error: 1 and 2 workers gave different frames", file=sys.stderr)
         return 1

@@ -1,12 +1,11 @@
 """environment.yml (conda) mirrors pyproject.toml (pip).
 
 The rule: environment.yml installs ``python`` as pinned by ``requires-python``, every
-package of ``[project].dependencies`` and of the ``dev`` extra with the same version
-specifiers (under its conda-forge name, see ``PYPI_TO_CONDA``), ``pip``, and the project
-itself with ``pip: [-e .]``; a package conda-forge lacks (``PIP_ONLY``) goes in that
-``pip:`` section instead, with the same specifiers; nothing else. Other extras (``dask``)
-are optional: they must not be installed, and each of their packages is named in a
-comment so conda users can find it.
+package of ``[project].dependencies`` and of the extras ``make test`` installs (``dev``
+and ``dask``) with the same version specifiers (under its conda-forge name, see
+``PYPI_TO_CONDA``), ``pip``, and the project itself with ``pip: [-e .]``; a package
+conda-forge lacks (``PIP_ONLY``) goes in that ``pip:`` section instead, with the same
+specifiers; nothing else. Any other extra is optional and must not be installed.
 """
 
 from __future__ import annotations
@@ -33,7 +32,9 @@ PIP_ONLY = frozenset({
     "paperang-p2-fonts-cjk",  # the CJK font of the figures: on PyPI only
 })
 """PyPI packages conda-forge lacks: environment.yml installs them in its ``pip:`` section."""
-MIRRORED_EXTRAS = ("dev",)
+MIRRORED_EXTRAS = ("dev", "dask")
+"""The extras ``make test`` installs (checked against the Makefile below)."""
+MAKEFILE = ROOT / "Makefile"
 ENV_ONLY = ("python", "pip")  # python is checked against requires-python
 
 _REQUIREMENT = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*)(;.*)?")
@@ -131,7 +132,7 @@ def _differences(pyproject: dict, env: dict) -> list[str]:
         problems.append(f"{name}: in pyproject.toml, missing from environment.yml")
     for name in sorted(actual.keys() - expected.keys()):
         problems.append(f"{name}: in environment.yml, not in pyproject.toml "
-                        "(dependencies or the dev extra)")
+                        f"(dependencies or the extras {', '.join(MIRRORED_EXTRAS)})")
     for name in sorted(expected.keys() & actual.keys()):
         if expected[name] != actual[name]:
             problems.append(f"{name}: pyproject.toml {sorted(expected[name])}, "
@@ -161,18 +162,15 @@ def test_environment_name_and_channel():
     assert env["channels"] == ["conda-forge"]
 
 
-def test_optional_extras_are_named_in_a_comment():
-    pyproject, _ = _load()
-    comments = "\n".join(line.split("#", 1)[1] for line in
-                         ENVIRONMENT.read_text(encoding="utf-8").splitlines() if "#" in line)
-    optional = [(extra, _conda(_requirement(req)[0]))
-                for extra, reqs in pyproject["project"].get("optional-dependencies", {}).items()
-                if extra not in MIRRORED_EXTRAS for req in reqs]
-    assert optional, "pyproject.toml has no optional extra besides dev; drop this test"
-    for extra, name in optional:
-        assert re.search(rf"\b{re.escape(name)}\b", comments), (
-            f"environment.yml should mention {name} (the {extra!r} extra) in a comment"
-        )
+def test_make_test_installs_the_mirrored_extras():
+    """The Makefile's test install and environment.yml agree on the extras: what a conda
+    user gets is what ``make test`` (and so CI) tests."""
+    installs = re.findall(r"pip install .*?-e '?\.\[([^\]]*)\]", MAKEFILE.read_text())
+    assert installs, "the Makefile installs no extras"
+    assert {tuple(sorted(i.split(","))) for i in installs} == {tuple(sorted(MIRRORED_EXTRAS))}
+    extras = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"]
+    assert set(MIRRORED_EXTRAS) <= set(extras)
 
 
 def _env_deps(env):
@@ -195,7 +193,13 @@ MUTATIONS = {
     "env gains a package": lambda p, e: _env_deps(e).insert(1, "scipy>=1.11"),
     "env changes a version": lambda p, e: _replace(_env_deps(e), "pandas>=2.1", "pandas>=2.2"),
     "env drops a version": lambda p, e: _replace(_env_deps(e), "tqdm>=4.66", "tqdm"),
-    "env installs the optional extra": lambda p, e: _env_deps(e).append("dask>=2024.1"),
+    "env loses the dask extra": lambda p, e: _env_deps(e).remove("dask>=2024.1"),
+    "dask extra changes a version": lambda p, e: _replace(
+        p["project"]["optional-dependencies"]["dask"], "dask[distributed]>=2024.1",
+        "dask[distributed]>=2025.1"),
+    "a new optional extra is installed": lambda p, e: (
+        p["project"]["optional-dependencies"].update({"docs": ["sphinx>=7"]}),
+        _env_deps(e).append("sphinx>=7")),
     "env uses the PyPI name": lambda p, e: _replace(
         _env_deps(e), "matplotlib-base>=3.8", "matplotlib>=3.8"),
     "env python pin changes": lambda p, e: _replace(_env_deps(e), "python>=3.11",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from test_cli import _funnel
+from test_progress import Terminal, read_terminal
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
                                 reason="reads processes from /proc (Linux)")
@@ -90,9 +91,9 @@ def start(tmp_path):
     """Start a command in its own process group; kill whatever is left at the end."""
     started: list[subprocess.Popen] = []
 
-    def _start(argv: list[str]) -> subprocess.Popen:
+    def _start(argv: list[str], stderr=subprocess.PIPE) -> subprocess.Popen:
         proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                stderr=stderr, text=True, start_new_session=True,
                                 preexec_fn=_ctrl_c_as_in_a_shell)
         started.append(proc)
         return proc
@@ -139,6 +140,43 @@ def test_ctrl_c_stops_compare_and_its_workers(start, big):
     _assert_group_gone(proc.pid)
     with pytest.raises(ProcessLookupError):
         os.killpg(proc.pid, 0)
+
+
+def test_ctrl_c_stops_compare_with_its_progress_bar(start, big):
+    """With standard error on a terminal the progress bar is drawn; a Ctrl-C still
+    stops everything at once, and the bar gives way to ``interrupted``."""
+    with Terminal() as tty:
+        proc = start([*_funnel(), "compare", str(big), "--workers", "2",
+                      "--replications", "30"], stderr=tty.slave)
+        tty.release()
+        _wait_for(lambda: len(_children(proc.pid)) == 2, what="two worker processes")
+        time.sleep(0.5)
+        out, _, took = _interrupt(proc)
+        shown = read_terminal(tty.master)
+    assert proc.returncode == 130, shown
+    assert out == ""
+    assert "compare:" in shown and "0/60" in shown  # the bar was there
+    assert shown.endswith("interrupted\r\n")  # a terminal shows "\n" as "\r\n"
+    assert took < STOP_SECONDS
+    _assert_group_gone(proc.pid)
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_local_dask_cluster(start, big):
+    """``--dask local``: the cluster's worker processes (its scheduler and nannies run in
+    the command's own process) end with the command, as quickly."""
+    proc = start([*_funnel(), "compare", str(big), "--dask", "local", "--replications", "30"])
+    # its workers run replications once they have loaded pandas (the other child is
+    # multiprocessing's resource tracker). A worker still starting when the Ctrl-C
+    # comes prints a traceback of its own (Dask's workers do not ignore Ctrl-C while
+    # they import); this test does not cover that moment.
+    _wait_for(lambda: sum(map(_has_loaded_pandas, _children(proc.pid))) >= 2,
+              what="the cluster's workers to run replications")
+    time.sleep(1.0)
+    out, err, took = _interrupt(proc)
+    assert (proc.returncode, err, out) == (130, "interrupted\n", "")
+    assert took < STOP_SECONDS
+    _assert_group_gone(proc.pid)
 
 
 def test_ctrl_c_as_the_workers_start(start, big):
@@ -205,7 +243,7 @@ def test_a_killed_worker_is_one_line_and_stops_the_rest(start, big):
     out, err = proc.communicate(timeout=30)
     assert (proc.returncode, out) == (2, "")
     assert err == ("error: --workers: a worker process stopped unexpectedly (killed, or out "
-                   "of memory); nothing was compared\n")
+                   "of memory); no results were produced\n")
     _assert_group_gone(proc.pid)
 
 

@@ -69,6 +69,9 @@ def test_simulate_refuses(nothing_runs, call, error, words):
     ({"metrics": None}, TypeError, "metrics: must be a function"),
     ({"policy": 3}, TypeError, "policy: must be a function"),
     ({"executor": object()}, TypeError, "executor: must be a concurrent.futures.Executor"),
+    ({"progress": None}, TypeError,
+     "progress: must be True, False or a label (str); got None (NoneType)"),
+    ({"progress": 1}, TypeError, "progress: must be True, False or a label (str); got 1 (int)"),
 ], ids=lambda v: v if isinstance(v, str) else None)
 def test_replicate_refuses(nothing_runs, kwargs, error, words):
     kwargs = {"replications": 2} | kwargs
@@ -111,5 +114,23 @@ def test_right_arguments_still_work():
         assert replicate(SC, reps, metrics=_bookings).equals(by_count), reps
     assert replicate(SC, np.int64(2), metrics=_bookings).equals(by_count)
     assert replicate(SC, 2, metrics=_bookings, workers=2).equals(by_count)
+    assert replicate(SC, 2, metrics=_bookings, workers=None).equals(by_count)
+    assert replicate(SC, 2, metrics=_bookings, progress="bookings").equals(by_count)
     result = simulate(SC, np.int64(1))
     assert type(result.replication) is int and result.replication == 1
+
+
+def test_a_lambda_runs_here_by_default_and_is_refused_for_a_pool():
+    """A lambda cannot travel to another process: the default (all usable cores) then
+    runs the replications here; asking for 2 workers names the rule instead of failing
+    in the pool."""
+    def local(result):  # defined inside a function: cannot be pickled either
+        return {"bookings": result.kpis()["bookings"]}
+
+    expected = replicate(SC, 2, metrics=_bookings, workers=1)
+    assert replicate(SC, 2, metrics=local).equals(expected)
+    assert replicate(SC, 2, metrics=lambda r: _bookings(r)).equals(expected)
+    with pytest.raises(TypeError, match=r"^workers: 2 processes need jobs that can be "
+                                        r"pickled, and these cannot \(.*local.*\); pass "
+                                        r"module-level functions"):
+        replicate(SC, 2, metrics=local, workers=2)

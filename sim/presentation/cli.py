@@ -2,7 +2,9 @@
 
 - ``funnel run [SCENARIO] [--seed N] [--days D] [--policy NAME] [--out DIR] [--open]
   [--json]`` runs one replication and prints its KPIs (and writes tables and a report);
-- ``funnel compare [SCENARIO] --policies A B ...`` runs policies on paired replications;
+- ``funnel compare [SCENARIO] --policies A B ... [--workers N | --dask ADDRESS]
+  [--quiet]`` runs policies on paired replications, on all usable cores by default
+  (see :mod:`sim.presentation.commands.execution`);
 - ``funnel forecast [SCENARIO]`` prints the manager's forecast per period and its accuracy;
 - ``funnel scenarios [--json]`` lists the shipped scenarios;
 - ``funnel validate FILE...`` checks scenario files.
@@ -33,7 +35,9 @@ from pathlib import Path
 # command line is the one agreed exception to "no import inside a function"
 # (tests/test_architecture.py).
 from sim.presentation.commands import crm as crm_commands
+from sim.presentation.commands import experiments as experiments_commands
 from sim.presentation.commands import movement as movement_commands
+from sim.presentation.commands.execution import add_execution_options, execution
 from sim.presentation.commands.support import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -55,7 +59,6 @@ from sim.presentation.commands.support import (
     say,
     seed_arg,
     silence_stdout,
-    workers_arg,
 )
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
@@ -63,7 +66,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
-COMMAND_MODULES = (crm_commands, movement_commands)
+COMMAND_MODULES = (crm_commands, movement_commands, experiments_commands)
 """Modules that add sub-commands: each has ``register(subparsers)`` (see
 :mod:`sim.presentation.commands.support`)."""
 
@@ -118,9 +121,9 @@ def _parser() -> argparse.ArgumentParser:
                       help="paired replications per policy (default 30)")
     cmp_.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
     cmp_.add_argument("--days", type=days_arg, help="override the results period (days)")
-    cmp_.add_argument("--workers", type=workers_arg, default=1,
-                      help="local processes to use (default 1)")
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    add_execution_options(cmp_)
+    experiments_commands.add_precision_options(cmp_)
 
     fc_ = sub.add_parser(
         "forecast", help="the manager's weekly forecast: per period, and its accuracy")
@@ -250,8 +253,6 @@ def _shown_path(source: str) -> str:
 
 
 def _compare(args) -> int:
-    from concurrent.futures.process import BrokenProcessPool
-
     from sim.experiments.runner import compare, kpis_and_swings, paired_difference
 
     if len(set(args.policies)) < 2:
@@ -261,12 +262,10 @@ def _compare(args) -> int:
     sc, _ = load_for_run(args)
     variants = {name: vary(sc, policy_changes(sc, name), source="--policies")
                 for name in dict.fromkeys(args.policies)}
-    try:
-        runs = compare(variants, args.replications, metrics=kpis_and_swings,
-                       workers=args.workers)
-    except BrokenProcessPool:  # a worker was killed (by the system when memory ran out?)
-        raise UsageError("--workers: a worker process stopped unexpectedly (killed, or out "
-                         "of memory); nothing was compared") from None
+    with execution(args) as where:
+        runs = (compare(variants, args.replications, metrics=kpis_and_swings, **where)
+                if args.precision is None else
+                experiments_commands.compare_to_precision(variants, args, kpis_and_swings, where))
     names = list(variants)
     rows = []
     for metric in COMPARE_METRICS:
@@ -279,7 +278,8 @@ def _compare(args) -> int:
         rows.append(row)
     if args.json:
         say(json.dumps({"scenario": sc.name, "replications": args.replications,
-                         "policies": names, "metrics": rows}))
+                         "policies": names, "metrics": rows,
+                         "precision": getattr(args, "precision_report", None)}))
         return 0
     say(f"Funnel Sandbox: {sc.name}, {args.replications} paired replications "
          f"(seed {sc.seed}); means, and the paired difference with its 95% CI\n")

@@ -9,6 +9,7 @@ would be, so a bad change is reported in the same words.
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Mapping
 
 from sim.scenario.errors import ScenarioError, dotted_path, lookup
@@ -110,6 +111,93 @@ def vary(scenario: Scenario, changes: dict, source: str = "changes") -> Scenario
         except (IndexError, TypeError):
             raise ScenarioError(source, [f"{path}: no such field"]) from None
     return validate_scenario(data, source)
+
+
+def parse_values(scenario: Scenario, text: str, source: str = "--set") -> tuple[str, list]:
+    """``"team.reps=3,5,7"`` -> ``("team.reps", [3, 5, 7])``: a field and the values to
+    try in it, each checked with :func:`vary`.
+
+    Each value is written as in TOML: a whole number, a number, ``true`` / ``false``, a
+    date (``2027-04-01``) or text (quoted, or a bare word such as ``fifo``); commas inside
+    quotes belong to the text.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``source``, for text that is not ``path=v1,v2``, a path that is not a
+        field or names a table or list rather than one value, an empty value, a value
+        listed twice, and every value the scenario's rules refuse.
+
+    Examples
+    --------
+    >>> parse_values(Scenario(), "stages[2].win_rate=0.4,0.6")
+    ('stages[2].win_rate', [0.4, 0.6])
+    """
+    path, sep, listed = text.partition("=")
+    path = path.strip()
+    if not sep or not path:
+        raise ScenarioError(source, [f"value {text!r} is not allowed: write a field path, "
+                                     "'=' and values separated by commas, such as "
+                                     "team.reps=3,5,7"])
+    parse_path(path, source)
+    current = lookup(scenario.model_dump(by_alias=True), parse_path(path), _NO_FIELD)
+    if isinstance(current, dict | list):
+        kind = "table" if isinstance(current, dict) else "list"
+        raise ScenarioError(source, [f"{path}: is a {kind}, not a single value: name a "
+                                     f"field inside it, such as {_example_inside(path, current)}"])
+    items = _split_values(listed)
+    problems = []
+    values: list = []
+    for item in items:
+        if not item:
+            problems.append(f"{path}: value {listed!r} is not allowed: give one or more "
+                            "values separated by commas, none of them empty")
+            continue
+        value = _toml_value(item)
+        if any(type(v) is type(value) and v == value for v in values):
+            problems.append(f"{path}: value {item} is not allowed: it is listed twice")
+            continue
+        values.append(value)
+        try:
+            vary(scenario, {path: value}, source)
+        except ScenarioError as exc:
+            problems.extend(p for p in exc.problems if p not in problems)
+    if problems:
+        raise ScenarioError(source, problems)
+    return path, values
+
+
+def _split_values(text: str) -> list[str]:
+    """``3, "a,b", x`` -> ``["3", '"a,b"', "x"]``: split at commas outside quotes."""
+    items, cur, quote = [], "", ""
+    for ch in text:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ",":
+            items.append(cur.strip())
+            cur = ""
+            continue
+        cur += ch
+    items.append(cur.strip())
+    return items
+
+
+def _toml_value(item: str):
+    """A value as TOML reads it; a bare word that TOML cannot read is text."""
+    try:
+        return tomllib.loads(f"v = {item}")["v"]
+    except tomllib.TOMLDecodeError:
+        return item
+
+
+def _example_inside(path: str, current) -> str:
+    if isinstance(current, list):
+        first = current[0] if current else None
+        return f"{path}[0].{next(iter(first))}" if isinstance(first, dict) and first else \
+            f"{path}[0]"
+    return f"{path}.{next(iter(current))}" if current else path
 
 
 def _check_arguments(scenario, changes, source) -> None:

@@ -29,6 +29,18 @@ API: dict[str, str] = {
     "simulate": "sim.experiments.runner",
     "summarize": "sim.analysis.statistics",
     "vary": "sim.scenario.variants",
+    # the manager's desk: a CRM export read, stress-tested, turned into a scenario
+    "read_opportunities": "sim.crm.reader",
+    "read_history": "sim.crm.reader",
+    "stress_pipeline": "sim.crm.stress",
+    "calibrate": "sim.crm.calibrate",
+    "movement": "sim.crm.movement",
+    "crm_tables": "sim.crm.export",
+    # experiments at scale
+    "sweep": "sim.experiments.sweep",
+    "summarize_sweep": "sim.experiments.sweep",
+    "run_to_precision": "sim.experiments.precision",
+    "warmup_study": "sim.experiments.warmup",
 }
 """Public name -> the module that defines it (none from the presentation layer)."""
 

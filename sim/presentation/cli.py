@@ -9,6 +9,11 @@
 - ``funnel scenarios [--json]`` lists the shipped scenarios;
 - ``funnel validate FILE...`` checks scenario files.
 
+The command modules under :mod:`sim.presentation.commands` add the rest:
+``sweep`` and ``warmup`` (:mod:`~sim.presentation.commands.experiments`), ``stress`` and
+``calibrate`` (:mod:`~sim.presentation.commands.crm`) and ``movement``
+(:mod:`~sim.presentation.commands.movement`).
+
 SCENARIO is a file, or the name of a shipped scenario (``roller_coaster``) when no such
 file exists; left out, it is ``baseline``. ``--seed``, ``--days`` and ``--policy`` make
 a variant with :func:`~sim.scenario.variants.vary`, one option at a time, so a broken

@@ -32,6 +32,7 @@ from pathlib import Path
 # experiments, the analysis, the report: pandas, SimPy, matplotlib) when it runs. The
 # command line is the one agreed exception to "no import inside a function"
 # (tests/test_architecture.py).
+from sim.presentation.commands import tournament
 from sim.presentation.commands.support import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -61,7 +62,7 @@ from sim.scenario.schema import Scenario
 from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
-COMMAND_MODULES = ()
+COMMAND_MODULES = (tournament,)
 """Modules that add sub-commands: each has ``register(subparsers)`` (see
 :mod:`sim.presentation.commands.support`)."""
 

@@ -68,12 +68,35 @@ def write_run(result, out: str | Path, report: bool = True) -> list[Path]:
     if report:
         page = build_report(result)  # before anything is written: a failure writes nothing
         contents["report.html"] = lambda fh: fh.write(page)
+    return write_files(out, contents)
+
+
+def write_files(out: str | Path, contents: dict[str, Callable]) -> list[Path]:
+    """Write files into ``out``, all or nothing (see the module's notes).
+
+    Parameters
+    ----------
+    out : str or Path
+        The directory to write into: new, or an existing directory.
+    contents : dict of str to callable
+        File name -> ``write(fh)``, which writes the file to ``fh``: opened for bytes
+        for a PNG image, else for text (CSV files without newline translation, as the
+        CSV writer wants).
+
+    It returns the files written, under ``out``, and raises as :func:`write_run` does
+    (``NotADirectoryError``, ``FileExistsError``, ``OSError``), leaving nothing behind.
+    """
+    out = Path(out)
     _check_target(out, list(contents))
     made = _make_parents(out.parent)
     staging = None
     try:
         staging = _staging_folder(out)
         for name, write in contents.items():
+            if name.endswith(".png"):
+                with (staging / name).open("xb") as fh:
+                    write(fh)
+                continue
             newline = "" if name.endswith(".csv") else None  # the CSV writer ends lines
             with (staging / name).open("x", encoding="utf-8", newline=newline) as fh:
                 write(fh)

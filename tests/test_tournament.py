@@ -206,6 +206,11 @@ def test_the_reference_is_the_scenarios_own_policy_by_default(small):
     diff = res["Closers"] - res["reference"]
     assert board["bookings_vs_reference"].iloc[0] == pytest.approx(diff.mean())
     assert board["bookings_vs_reference_ci_low"].iloc[0] < diff.mean()
+    # a built-in policy as the reference: every rep follows it, run as 'reference'
+    tour = run_tournament(small, teams, 2, reference="fifo")
+    assert tour.leaderboard["policy"].iloc[1] == "fifo"
+    with pytest.raises(ValueError, match="none may be called 'reference'"):
+        run_tournament(small, [Team("reference", small)], 2)
 
 
 def test_the_tournament_holds_bookings_over_time_and_the_swings(twins):

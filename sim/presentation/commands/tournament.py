@@ -22,7 +22,6 @@ from pathlib import Path
 
 from sim.presentation.commands.support import (
     RUN_POLICIES,
-    SCENARIO_HELP,
     UsageError,
     check_out_dir,
     fmt_money,
@@ -44,14 +43,15 @@ def register(subparsers) -> None:
     """Add ``funnel tournament``."""
     p = subparsers.add_parser(
         "tournament", help="rank teams' submitted strategies on the same replications")
-    p.add_argument("scenario", help=SCENARIO_HELP)
+    p.add_argument("scenario", help="the market every team faces: a scenario TOML file, or a "
+                                    "shipped scenario's name (such as roller_coaster)")
     p.add_argument("submissions", metavar="SUBMISSIONS_DIR",
                    help="folder of the teams' submission files (*.toml)")
     p.add_argument("--replications", type=_replications, default=DEFAULT_REPLICATIONS,
                    help=f"paired replications per team (default {DEFAULT_REPLICATIONS})")
     p.add_argument("--seed", type=seed_arg,
                    help="the trainer's seed (default: the scenario's); only its SHA-256 "
-                        "is shown")
+                        "is shown, so a long random seed stays secret")
     p.add_argument("--weights", type=weights_arg, default=WEIGHTS_HELP,
                    help=f"the composite score's weights (default {WEIGHTS_HELP})")
     p.add_argument("--reference", default="scenario", metavar="NAME|POLICY",
@@ -124,6 +124,8 @@ def _load_teams(scenario, folder: str):
 
 
 def handler(args) -> int:
+    from concurrent.futures.process import BrokenProcessPool
+
     from sim.experiments.tournament import run_tournament, tournament_scenario
     from sim.scenario.shipped import open_scenario
 
@@ -139,8 +141,12 @@ def handler(args) -> int:
         raise UsageError(f"--reference: value {args.reference!r} is not allowed: give "
                          f"'scenario', a policy ({', '.join(RUN_POLICIES)}) or a team's "
                          f"name ({', '.join(names)})")
-    tour = run_tournament(sc, teams, args.replications, weights=args.weights,
-                          reference=args.reference, workers=args.workers)
+    try:
+        tour = run_tournament(sc, teams, args.replications, weights=args.weights,
+                              reference=args.reference, workers=args.workers)
+    except BrokenProcessPool:  # a worker was killed (by the system when memory ran out?)
+        raise UsageError("--workers: a worker process stopped unexpectedly (killed, or out "
+                         "of memory); nothing was ranked") from None
     if changed:
         tour.notes.insert(0, changed)
     if args.json:

@@ -232,6 +232,11 @@ def test_the_debrief_is_self_contained_and_keeps_the_seed_secret(twins):
     assert page.count("data:image/png;base64,") == 2  # bookings over time, roller-coaster
     assert "Leaderboard" in page and "Twin A" in page and "bad.toml" in page
     assert twins.seed_hash in page and f"seed {twins.scenario.seed}" not in page
+    ranks = re.findall(r'<tr><td class="text">([^<]*)</td><td class="text">([^<]*)</td>', page)
+    board = twins.leaderboard
+    assert ranks[: len(board)] == [
+        (("=" if tied else "") + str(rank), team)
+        for rank, tied, team in zip(board["rank"], board["tied"], board["team"], strict=True)]
 
 
 # -- the command line -----------------------------------------------------------------------

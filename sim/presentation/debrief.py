@@ -47,7 +47,7 @@ def _leaderboard_rows(tour):
         return f"{x:.1%}"
 
     board["rank_text"] = [
-        "reference" if r != r or r is None else (f"={r}" if tied else str(r))
+        "reference" if r != r else (f"={r:.0f}" if tied else f"{r:.0f}")
         for r, tied in zip(board["rank"].astype(float), board["tied"], strict=True)]
     for metric, fmt in (("composite", lambda x: f"{x:+.2f}"), ("bookings", money),
                         ("cash_collected", money), ("forecast_error", pct)):

@@ -3,7 +3,8 @@
 The tests execute every lesson with nbclient in the venv's ``python3`` kernel (ipykernel).
 :class:`PollingNotebookClient` works around a race in the client that otherwise stalls a
 cell until its timeout; :func:`run_notebook` runs one notebook and times each cell, and
-:func:`run_notebooks` runs several at once, one process each.
+:func:`run_notebooks` runs several at once, one process each. :func:`cells_of` builds a
+notebook from chosen cells of a lesson (an exercise with a learner's answer, say).
 
 The race (nbclient 0.10-0.11, jupyter_client 8, pyzmq 26-27)
 -----------------------------------------------------------
@@ -21,6 +22,7 @@ in short slices instead of one long wait, and every slice looks at the socket af
 from __future__ import annotations
 
 import asyncio
+import copy
 import multiprocessing
 import os
 import sys
@@ -109,7 +111,8 @@ class NotebookRun:
         return "".join(parts)
 
 
-def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None) -> NotebookRun:
+def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None,
+                 client_class=PollingNotebookClient) -> NotebookRun:
     """Execute a notebook top to bottom in a fresh ``python3`` kernel.
 
     Parameters
@@ -124,6 +127,8 @@ def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None) -> Not
         Extra environment variables of the kernel (e.g. ``FAST_ENV``).
     notebook : NotebookNode, optional
         A notebook already in memory (a lesson with a cell changed, for instance).
+    client_class : type
+        The nbclient client; nbclient's own ``NotebookClient`` shows the race.
 
     Returns
     -------
@@ -141,7 +146,7 @@ def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None) -> Not
     def on_done(cell, cell_index, execute_reply):
         run.cell_seconds[cell_index] = time.monotonic() - started[cell_index]
 
-    client = PollingNotebookClient(
+    client = client_class(
         nb, timeout=timeout, kernel_name="python3", record_timing=False,
         resources={"metadata": {"path": str(cwd or path.parent)}},
         on_cell_execute=on_start, on_cell_executed=on_done)
@@ -156,17 +161,50 @@ def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None) -> Not
     return run
 
 
-def run_notebooks(paths, *, workers=2, **options) -> dict[Path, NotebookRun]:
+def run_notebooks(jobs: dict, *, workers=2, **options) -> dict:
     """Run several notebooks at once, each in its own process and kernel (``workers``
-    at a time), and return their runs by path."""
-    paths = [Path(p) for p in paths]
-    if workers <= 1 or len(paths) <= 1:
-        return {p: run_notebook(p, **options) for p in paths}
+    at a time).
+
+    ``jobs`` maps a name to a path, or to a dict of :func:`run_notebook`'s arguments
+    (``path``, ``notebook``, ...); ``options`` go to every run. Returns the runs by name.
+    """
+    jobs = {name: job if isinstance(job, dict) else {"path": job}
+            for name, job in jobs.items()}
+    if workers <= 1 or len(jobs) <= 1:
+        return {name: run_notebook(**options, **job) for name, job in jobs.items()}
     # spawn, not fork: forking a process that runs threads (pytest's, zmq's) may deadlock
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        futures = {p: pool.submit(run_notebook, p, **options) for p in paths}
-        return {p: f.result() for p, f in futures.items()}
+        futures = {name: pool.submit(run_notebook, **options, **job)
+                   for name, job in jobs.items()}
+        return {name: f.result() for name, f in futures.items()}
+
+
+def find_cell(nb, text: str) -> int:
+    """The index of the one code cell whose source contains ``text``."""
+    found = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and text in c.source]
+    if len(found) != 1:
+        raise LookupError(f"{len(found)} code cells contain {text!r}")
+    return found[0]
+
+
+def cells_of(path, picks) -> nbformat.NotebookNode:
+    """A notebook of some code cells of the notebook at ``path``, in the order given.
+
+    ``picks`` holds, per cell, either the text that finds it (:func:`find_cell`) or a
+    pair ``(text, source)`` that replaces its source (an exercise's answer, say).
+    """
+    nb = nbformat.read(path, as_version=4)
+    cells = []
+    for n, pick in enumerate(picks):
+        text, source = pick if isinstance(pick, tuple) else (pick, None)
+        cell = copy.deepcopy(nb.cells[find_cell(nb, text)])
+        cell.id = f"pick-{n}"  # a cell picked twice must not repeat its id
+        if source is not None:
+            cell.source = source
+        cells.append(cell)
+    nb.cells = cells
+    return nb
 
 
 def kernel_python() -> str:

@@ -25,6 +25,7 @@ import asyncio
 import copy
 import multiprocessing
 import os
+import re
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +42,9 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError
 SLICE_SECONDS = 0.2
 """How long one wait on the shell channel lasts before the socket is polled again: short
 against a cell's run time (a missed reply costs at most this), long enough to cost no CPU."""
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+"""The colours of IPython's tracebacks, taken out of the texts the tests read."""
 
 FAST_ENV = {"FUNNEL_FAST": "1"}
 """What the lessons read to run in fast mode (``sim.presentation.widgets.fast_mode``)."""
@@ -108,7 +112,7 @@ class NotebookRun:
                 parts.append(out["data"].get("text/plain", ""))
             elif out.get("output_type") == "error":
                 parts.append("\n".join(out["traceback"]))
-        return "".join(parts)
+        return ANSI.sub("", "".join(parts))
 
 
 def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None,
@@ -155,7 +159,7 @@ def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None,
         client.execute(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline."
                             "backend_inline", **(env or {})})
     except (CellExecutionError, CellTimeoutError) as exc:
-        run.error = str(exc)
+        run.error = ANSI.sub("", str(exc))
     run.seconds = time.monotonic() - t0
     run.notebook = nb
     return run

@@ -2,7 +2,15 @@
 and keeps the model in the package."""
 
 import json
+import os
 import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -135,3 +143,80 @@ def test_lesson_1_exercise_2_computes_its_verdict(kernel_runs):
     assert "it stayed the same up to luck" in first and "it stayed the same" in second
     assert 'You predicted "up": not this time' in first, first
     assert "Your prediction came true" in second, second
+
+
+# `make lab`: learners work on copies in a folder git ignores, and JupyterLab starts
+# (as root too, as in containers and classroom VMs)
+def make(*args, **kwargs):
+    return subprocess.run(["make", "-s", "-C", str(ROOT), *args], capture_output=True,
+                          text=True, timeout=60, **kwargs)
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_copies_the_lessons_and_never_overwrites_a_learners_copy(tmp_path):
+    mine = tmp_path / "my_lessons"
+    done = make("lesson-copies", f"MY_LESSONS={mine}")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in mine.iterdir()) == [p.name for p in LESSONS]
+    assert all((mine / p.name).read_bytes() == p.read_bytes() for p in LESSONS)
+    # the learner works on a copy (here: it is replaced) and the lesson changes later
+    worked = mine / LESSONS[0].name
+    worked.write_text("the learner's work", encoding="utf-8")
+    os.utime(worked, (1, 1))  # older than the stored lesson
+    (mine / LESSONS[1].name).unlink()  # one copy deleted: it comes back
+    done = make("lesson-copies", f"MY_LESSONS={mine}")
+    assert done.returncode == 0, done.stderr
+    assert worked.read_text(encoding="utf-8") == "the learner's work"
+    assert f"kept your {worked}" in done.stdout and "is newer" in done.stdout
+    assert (mine / LESSONS[1].name).read_bytes() == LESSONS[1].read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("git") is None or not (ROOT / ".git").exists(),
+                    reason="not a git checkout")
+def test_the_learners_copies_are_ignored_by_git():
+    copy = f"my_lessons/{LESSONS[0].name}"
+    done = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", copy])
+    assert done.returncode == 0, f"git does not ignore {copy}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_serves_jupyterlab_on_the_copies(tmp_path):
+    """`make lab` as the Makefile runs it (with --allow-root if we are root), on a free
+    port, without a browser; JupyterLab answers with its token, then is stopped."""
+    port, token, mine = free_port(), secrets.token_hex(16), tmp_path / "my_lessons"
+    flags = f"--no-browser --port={port} --ServerApp.port_retries=0 " \
+            f"--IdentityProvider.token={token}"
+    server = subprocess.Popen(["make", "-s", "-C", str(ROOT), "lab", f"MY_LESSONS={mine}",
+                               f"LAB_FLAGS={flags}"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90  # JupyterLab starts in 3-20 s on a busy machine
+        while True:
+            assert server.poll() is None, server.stdout.read()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{base}/api/contents?token={token}",
+                                            timeout=5) as answer:
+                    listing = json.load(answer)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "JupyterLab did not answer in 90 s"
+                time.sleep(0.5)
+        assert sorted(item["name"] for item in listing["content"]) == \
+            [p.name for p in LESSONS]  # it serves the learner's copies, not lessons/
+        with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=10) as answer:
+            assert answer.status == 200 and b"JupyterLab" in answer.read()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)  # make and JupyterLab, started here
+        try:
+            server.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.communicate()

@@ -37,7 +37,7 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError, CellTimeoutError
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 SLICE_SECONDS = 0.2
 """How long one wait on the shell channel lasts before the socket is polled again: short
@@ -158,7 +158,7 @@ def run_notebook(path, *, cwd=None, timeout=600, env=None, notebook=None,
     try:
         client.execute(env={**os.environ, "MPLBACKEND": "module://matplotlib_inline."
                             "backend_inline", **(env or {})})
-    except (CellExecutionError, CellTimeoutError) as exc:
+    except (CellExecutionError, CellTimeoutError, DeadKernelError) as exc:
         run.error = ANSI.sub("", str(exc))
     run.seconds = time.monotonic() - t0
     run.notebook = nb

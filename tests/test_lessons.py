@@ -187,14 +187,17 @@ def free_port() -> int:
 
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.skipif(not (ROOT / ".venv" / "bin" / "jupyter").exists(),
+                    reason="make lab runs .venv's JupyterLab, and no make target made .venv")
 def test_make_lab_serves_jupyterlab_on_the_copies(tmp_path):
     """`make lab` as the Makefile runs it (with --allow-root if we are root), on a free
     port, without a browser; JupyterLab answers with its token, then is stopped."""
     port, token, mine = free_port(), secrets.token_hex(16), tmp_path / "my_lessons"
     flags = f"--no-browser --port={port} --ServerApp.port_retries=0 " \
             f"--IdentityProvider.token={token}"
-    server = subprocess.Popen(["make", "-s", "-C", str(ROOT), "lab", f"MY_LESSONS={mine}",
-                               f"LAB_FLAGS={flags}"], stdout=subprocess.PIPE,
+    # -o: never reinstall the venv here, even if pyproject.toml changed since it was made
+    server = subprocess.Popen(["make", "-s", "-C", str(ROOT), "-o", ".venv/.installed", "lab",
+                               f"MY_LESSONS={mine}", f"LAB_FLAGS={flags}"], stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html
 import os
-import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,8 +110,6 @@ class Panel:
     ----------
     result
         The last result shown.
-    seconds : float
-        How long the last :meth:`update` took, run and redraw.
     """
 
     CACHE_SIZE = 32
@@ -144,7 +141,6 @@ class Panel:
         self.message = widgets.HTML()
         self.output = widgets.Output()
         self.result = None
-        self.seconds = 0.0
         self._results: OrderedDict = OrderedDict()
 
     def settings(self) -> dict:
@@ -157,7 +153,6 @@ class Panel:
 
     def update(self) -> None:
         """Run the current settings and redraw; explain a bad setting instead."""
-        started = time.perf_counter()
         try:
             sc = self.variant()
         except ScenarioError as exc:
@@ -166,8 +161,10 @@ class Panel:
                                   + "</p>")
             return
         self.message.value = RUNNING
-        self.result = self._run_cached(sc)
-        self.message.value = ""
+        try:
+            self.result = self._run_cached(sc)
+        finally:
+            self.message.value = ""
         self.output.clear_output(wait=True)
         failure = None
         with self.output:  # shows a failure to the learner (the widget swallows it)
@@ -176,7 +173,6 @@ class Panel:
             except Exception as exc:
                 failure = exc
                 raise
-        self.seconds = time.perf_counter() - started
         if failure is not None and fast_mode():  # ...and to the test suite
             raise failure
 

@@ -13,8 +13,9 @@ it call ``sync_state()``, which *sends* a comm message on the shell channel whil
 client is *awaiting* the cell's execute reply on that same channel.
 ``jupyter_client.Session.send`` sends through a plain (non-asyncio) copy of the asyncio
 socket, which skips pyzmq's wake-up of the receive already pending on it. The kernel's
-reply, sent on time, then sits unread until the per-cell timeout fires (minutes): about
-one cell in ten that prints into an Output widget stalled so. JupyterLab does not stall
+reply, sent on time, then sits unread until the per-cell timeout fires (minutes). How
+often depends on timing: of 150 cells each showing a value in an Output widget, 5 to 15
+stalled so here, more on a busy machine. JupyterLab does not stall
 (its client is a browser), so the lessons are fine; the harness polls the shell channel
 in short slices instead of one long wait, and every slice looks at the socket afresh.
 """

@@ -6,8 +6,8 @@ cell until its timeout; :func:`run_notebook` runs one notebook and times each ce
 :func:`run_notebooks` runs several at once, one process each. :func:`cells_of` builds a
 notebook from chosen cells of a lesson (an exercise with a learner's answer, say).
 
-The race (nbclient 0.10-0.11, jupyter_client 8, pyzmq 26-27)
------------------------------------------------------------
+The race (seen with nbclient 0.11, jupyter_client 8.10, pyzmq 27)
+-----------------------------------------------------------------
 nbclient emulates the ``ipywidgets.Output`` widget: every output captured into one makes
 it call ``sync_state()``, which *sends* a comm message on the shell channel while the
 client is *awaiting* the cell's execute reply on that same channel.
@@ -15,9 +15,9 @@ client is *awaiting* the cell's execute reply on that same channel.
 socket, which skips pyzmq's wake-up of the receive already pending on it. The kernel's
 reply, sent on time, then sits unread until the per-cell timeout fires (minutes). How
 often depends on timing: of 150 cells each showing a value in an Output widget, 5 to 15
-stalled so here, more on a busy machine. JupyterLab does not stall
-(its client is a browser), so the lessons are fine; the harness polls the shell channel
-in short slices instead of one long wait, and every slice looks at the socket afresh.
+stalled so here, more on a busy machine. JupyterLab does not stall (its client is a
+browser), so the lessons are fine; the harness polls the shell channel in short slices
+instead of one long wait, and every slice looks at the socket afresh.
 """
 
 from __future__ import annotations

@@ -33,13 +33,31 @@ test: $(DEV_STAMP)
 check: $(DEV_STAMP)
 	$(PY) -m pytest -m "not slow" -q
 
-lab: $(DEV_STAMP)
-	$(VENV)/bin/jupyter lab lessons/
+# JupyterLab on the learners' own copies of the lessons (MY_LESSONS, ignored by git), so that
+# what they type and JupyterLab's autosave never touch lessons/; bound to 127.0.0.1, and
+# with --allow-root when run as root (containers, classroom VMs). LAB_FLAGS adds options.
+MY_LESSONS := my_lessons
+LAB_FLAGS  :=
+lab: $(DEV_STAMP) lesson-copies
+	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(MY_LESSONS) --ServerApp.ip=127.0.0.1 \
+	    $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
+
+# copy each lesson into MY_LESSONS unless the learner already has a copy: theirs is kept
+.PHONY: lesson-copies
+lesson-copies:
+	@mkdir -p $(MY_LESSONS)
+	@for f in lessons/[0-9][0-9]_*.ipynb; do \
+	    copy="$(MY_LESSONS)/$$(basename $$f)"; \
+	    if [ ! -e "$$copy" ]; then cp "$$f" "$$copy" && echo "new lesson: $$copy"; \
+	    elif [ "$$f" -nt "$$copy" ]; then echo "kept your $$copy ($$f is newer: delete \
+	your copy, or rename it, to get the new one)"; fi; \
+	done
 
 bench: $(DEV_STAMP)
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_stress.py
 	$(PY) bench/bench_parallel.py
+	$(PY) bench/bench_widgets.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,11 +1,26 @@
-"""Lesson controls: declared as data, checked against the schema, never crash on nonsense."""
+"""Lesson controls: declared as data, checked against the schema, never crash on nonsense;
+the lessons' panels answer every control with a new picture."""
 
+import numpy as np
 import pytest
 
+import sim.presentation.widgets as widgets_module
 from sim import ScenarioError, vary
-from sim.presentation.widgets import Choice, Panel, Slider, check_controls, fast_mode, field_bounds
+from sim.presentation.widgets import (
+    LESSON_PANELS,
+    PANEL_YEAR,
+    RUNNING,
+    Choice,
+    Panel,
+    Slider,
+    check_controls,
+    claim,
+    fast_mode,
+    field_bounds,
+)
 from sim.scenario.schema import Scenario
-from sim.scenario.variants import parse_path
+from sim.scenario.shipped import load_shipped
+from sim.scenario.variants import field_value, parse_path
 
 SC = Scenario(horizon_days=60, warmup_days=20)
 
@@ -87,3 +102,72 @@ def test_a_broken_show_function_fails_the_lesson_test(monkeypatch):
     panel = Panel(SC, [Slider("team.reps", "Reps", 1, 9, 1, integer=True)], show=broken)
     with pytest.raises(KeyError, match="no_such_column"):
         panel.update()
+
+
+def test_a_panel_says_running_and_keeps_the_results_of_settings_seen():
+    runs, messages = [], []
+    panel = Panel(SC, [Slider("team.reps", "Reps", 1, 9, 1, integer=True)], show=lambda r: None,
+                  run=lambda sc: (runs.append(sc.team.reps),
+                                  messages.append(panel.message.value)) and sc)
+    panel.update()
+    panel.widgets[0].value = 3
+    panel.widgets[0].value = 5  # back to the starting value: shown from the cache
+    panel.widgets[0].value = 3
+    assert runs == [5, 3] and messages == [RUNNING, RUNNING]
+    assert panel.message.value == "" and panel.result.team.reps == 3
+
+
+def test_claim_fails_a_lesson_test_and_only_notes_it_for_a_learner(monkeypatch, capsys):
+    monkeypatch.setenv("FUNNEL_FAST", "1")
+    claim(True, "it holds")
+    with pytest.raises(AssertionError, match="the lesson claims that leads cool down"):
+        claim(False, "leads cool down")
+    monkeypatch.delenv("FUNNEL_FAST")
+    claim(False, "leads cool down")
+    assert "Note: this run does not show that leads cool down" in capsys.readouterr().out
+
+
+def figure_data(fig) -> list:
+    """What a figure draws: its lines' points and its bars' sizes, axis by axis."""
+    data = []
+    for ax in fig.axes:
+        data += [tuple(np.round(np.asarray(line.get_ydata(), dtype=float), 6))
+                 for line in ax.get_lines()]
+        data += [(round(p.get_width(), 6), round(p.get_height(), 6)) for p in ax.patches]
+    return data
+
+
+# each lesson panel on a short run of its scenario, and a move of each control that must
+# change what the panel shows: the figures and the summary line under them
+PANEL_MOVES = {
+    "funnel": [("team.reps", 2), ("stages[2].win_rate", 0.7),
+               ("channels[3].budget_per_month", 0)],
+    # (the target first: a close-first rep prospects last whatever the target says)
+    "roller_coaster": [("channels[1].target_hours_per_week", 16),
+                       ("policy.name", "close_first")],
+    "cash": [("payments.late_share", 1.0), ("payments.terms_days", 90)],
+}
+
+
+@pytest.mark.parametrize("name", LESSON_PANELS)
+def test_each_lesson_panel_answers_its_controls(name, monkeypatch, capsys):
+    build, scenario_name = LESSON_PANELS[name]
+    scenario = vary(load_shipped(scenario_name)[0], {"horizon_days": 190, "warmup_days": 60})
+    shown = []
+    monkeypatch.setattr(widgets_module, "display", shown.append)
+    panel = build(scenario)
+    controls = {c.path: w for c, w in zip(panel.controls, panel.widgets, strict=True)}
+    assert sorted(controls) == sorted(path for path, _ in PANEL_MOVES[name])
+    panel.update()
+    for path, value in PANEL_MOVES[name]:
+        widget = controls[path]
+        before, summary = [figure_data(f) for f in shown], capsys.readouterr().out
+        shown.clear()
+        widget.value = value
+        assert panel.message.value == "", panel.message.value
+        assert field_value(panel.result.scenario, path) == value
+        after = [figure_data(f) for f in shown]
+        assert len(after) == len(before) and after != before, f"{path}: same figures"
+        assert capsys.readouterr().out != summary, f"{path}: same summary"
+    if name == "roller_coaster":  # the panel's own year, whatever the scenario's length
+        assert panel.result.scenario.horizon_days == PANEL_YEAR["horizon_days"]

@@ -42,6 +42,7 @@ from pathlib import Path
 from sim.presentation.commands import crm as crm_commands
 from sim.presentation.commands import experiments as experiments_commands
 from sim.presentation.commands import movement as movement_commands
+from sim.presentation.commands import tournament as tournament_commands
 from sim.presentation.commands.execution import add_execution_options, execution
 from sim.presentation.commands.support import (
     EXIT_BAD_INPUT,
@@ -71,7 +72,8 @@ from sim.scenario.schema import Scenario
 from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
-COMMAND_MODULES = (crm_commands, movement_commands, experiments_commands)
+COMMAND_MODULES = (crm_commands, movement_commands, experiments_commands,
+                   tournament_commands)
 """Modules that add sub-commands: each has ``register(subparsers)`` (see
 :mod:`sim.presentation.commands.support`)."""
 

@@ -5,11 +5,19 @@ A lesson lists its controls as :class:`Slider` specs (a field path, a label, a r
 every change, runs it, and hands the result to the lesson's ``show`` function. An
 impossible setting never reaches the engine: the panel shows the field, the value and
 the rule in plain words, and keeps the last good picture.
+
+The lessons' panels are built here (:data:`LESSON_PANELS`), so that they can be tested and
+timed outside a notebook (``bench/bench_widgets.py``). A panel answers a slider move
+within about a second: it runs one replication, shows "running…" meanwhile, and keeps
+the results of the settings already seen. :func:`claim` states a lesson's key claim: the
+lesson tests (fast mode) fail when it does not hold.
 """
 
 from __future__ import annotations
 
 import html
+import os
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,7 +25,10 @@ import annotated_types
 import ipywidgets as widgets
 from IPython.display import display
 
+from sim.analysis import cash, volatility
+from sim.analysis.levels import level_stock
 from sim.experiments.runner import simulate
+from sim.presentation import plots
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import field_value, parse_path, vary
@@ -94,7 +105,15 @@ class Panel:
         ``show(result)`` draws what the lesson wants to see (figures, tables).
     run : callable, optional
         ``run(scenario) -> result``; one replication by default.
+
+    Attributes
+    ----------
+    result
+        The last result shown.
     """
+
+    CACHE_SIZE = 32
+    """Results kept, by setting: moving a slider back to a value seen shows at once."""
 
     def __init__(self, scenario: Scenario, controls, show: Callable,
                  run: Callable | None = None):
@@ -122,6 +141,7 @@ class Panel:
         self.message = widgets.HTML()
         self.output = widgets.Output()
         self.result = None
+        self._results: OrderedDict = OrderedDict()
 
     def settings(self) -> dict:
         """The controls' current values by field path."""
@@ -140,8 +160,11 @@ class Panel:
                                   + "<br>".join(html.escape(p) for p in exc.problems)
                                   + "</p>")
             return
-        self.message.value = ""
-        self.result = self.run(sc)
+        self.message.value = RUNNING
+        try:
+            self.result = self._run_cached(sc)
+        finally:
+            self.message.value = ""
         self.output.clear_output(wait=True)
         failure = None
         with self.output:  # shows a failure to the learner (the widget swallows it)
@@ -153,6 +176,16 @@ class Panel:
         if failure is not None and fast_mode():  # ...and to the test suite
             raise failure
 
+    def _run_cached(self, sc: Scenario):
+        key = tuple(sorted((path, repr(value)) for path, value in self.settings().items()))
+        if key in self._results:
+            self._results.move_to_end(key)
+            return self._results[key]
+        result = self._results[key] = self.run(sc)
+        if len(self._results) > self.CACHE_SIZE:
+            self._results.popitem(last=False)
+        return result
+
     def _changed(self, _change) -> None:
         self.update()
 
@@ -162,9 +195,105 @@ class Panel:
         self.update()
 
 
+RUNNING = '<p style="color:#555">running…</p>'
+"""The message line while a panel simulates."""
+
+
 def fast_mode() -> bool:
     """True when lessons run in the test suite (``FUNNEL_FAST=1``): lessons then use
     fewer replications and shorter runs, so every notebook executes in seconds."""
-    import os
-
     return os.environ.get("FUNNEL_FAST", "") not in ("", "0")
+
+
+def claim(holds: bool, text: str) -> None:
+    """A lesson's key claim, checked where the lesson shows it.
+
+    In fast mode (the lesson tests) a claim that does not hold raises ``AssertionError``,
+    so the test fails; a learner instead reads a plain note, since chance or their own
+    changes can hide an effect.
+
+    >>> claim(2 > 1, "two is more than one")
+    """
+    if holds:
+        return
+    if fast_mode():
+        raise AssertionError(f"the lesson claims that {text}, but this run does not show it")
+    print(f"Note: this run does not show that {text}. Chance plays a part; if you changed "
+          "a setting above, that may be why.")
+
+
+# --- the lessons' panels ------------------------------------------------------------------
+
+
+def funnel_panel(scenario: Scenario) -> Panel:
+    """Lesson 1's panel: the team's size, the proposal stage's win rate and the outbound
+    advertising budget; shows the funnel at the end of the run and the key figures."""
+    campaign = next(i for i, c in enumerate(scenario.channels) if c.kind == "outbound_campaign")
+    name = scenario.channels[campaign].name
+
+    def show(run) -> None:
+        display(plots.funnel_chart(run))
+        k = run.kpis()
+        print(f"Leads {k['leads']}, opportunities {k['opportunities']}, won {k['won']}, "
+              f"win rate {k['win_rate']:.0%}, bookings {k['bookings']:,.0f} "
+              f"{run.scenario.currency}")
+
+    return Panel(scenario, [
+        Slider("team.reps", "Reps", 2, 10, 1, integer=True),
+        Slider("stages[2].win_rate", "Proposal win rate", 0.3, 0.9, 0.05),
+        Slider(f"channels[{campaign}].budget_per_month", f"{name} budget per month",
+               0, 20000, 1000),
+    ], show=show)
+
+
+PANEL_YEAR = {"horizon_days": 365.0, "warmup_days": 120.0}
+"""The roller-coaster panel simulates one year after a four-month warm-up, whatever the
+lesson's scenario says: long enough for a sales cycle to swing a few times, short enough
+to answer a move in about a second (at the highest prospecting targets the reps' task
+lists grow long and a two-year run took several seconds)."""
+
+
+def roller_coaster_panel(scenario: Scenario) -> Panel:
+    """Lesson 2's panel: the policy and the prospecting target; shows each rep's four
+    levels over one simulated year (:data:`PANEL_YEAR`), bookings per quarter, and the
+    swing of prospecting hours."""
+
+    def show(run) -> None:
+        k = run.kpis()
+        hours = volatility.prospecting_hours(run)
+        swing = sum(volatility.cv(hours[rep]) for rep in hours) / max(1, hours.shape[1])
+        print(f"total bookings {k['bookings']:,.0f} {run.scenario.currency} | swing of "
+              f"prospecting hours {swing:.2f} | deals lost to neglect {k['lost_to_neglect']}")
+        display(plots.plot_levels(level_stock(run, 7.0), by_rep=True))
+        display(plots.bookings_chart(run, "quarter"))
+
+    prospecting = next(i for i, c in enumerate(scenario.channels)
+                       if c.kind == "outbound_prospecting")
+    return Panel(scenario, [
+        Choice("policy.name", "Policy", ("miller_heiman", "close_first", "classic", "fifo")),
+        Slider(f"channels[{prospecting}].target_hours_per_week",
+               "Prospecting target (hours/week)", 0, 30, 2),
+    ], show=show, run=lambda sc: simulate(vary(sc, PANEL_YEAR, source="the panel")))
+
+
+def cash_panel(scenario: Scenario) -> Panel:
+    """Lesson 3's panel: late payers and payment terms; shows bookings, billings and cash
+    per quarter, DSO and the cash collected."""
+
+    def show(run) -> None:
+        display(plots.cash_chart(run, "quarter"))
+        print(f"DSO: {cash.dso_days(run):.0f} days; cash collected over the year: "
+              f"{run.kpis()['cash_collected']:,.0f} {run.scenario.currency}")
+
+    return Panel(scenario, [
+        Slider("payments.late_share", "Share of invoices paid late", 0.0, 1.0, 0.05),
+        Slider("payments.terms_days", "Payment terms (days)", 0, 90, 15, integer=True),
+    ], show=show)
+
+
+LESSON_PANELS: dict[str, tuple[Callable[[Scenario], Panel], str]] = {
+    "funnel": (funnel_panel, "baseline"),
+    "roller_coaster": (roller_coaster_panel, "roller_coaster"),
+    "cash": (cash_panel, "baseline"),
+}
+"""Each lesson panel's factory and the shipped scenario its lesson starts from."""

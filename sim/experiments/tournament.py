@@ -309,8 +309,9 @@ def reference_scenario(scenario: Scenario, reference: str) -> Scenario:
 def run_tournament(scenario: Scenario, teams: Sequence[Team],
                    replications: int | Iterable[int] = 20, *,
                    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-                   reference: str = "scenario", workers: int = 1,
-                   executor: Executor | None = None) -> Tournament:
+                   reference: str = "scenario", workers: int | None = None,
+                   executor: Executor | None = None,
+                   progress: bool | str = False) -> Tournament:
     """Run every team on the same replications and rank them.
 
     Parameters
@@ -326,8 +327,9 @@ def run_tournament(scenario: Scenario, teams: Sequence[Team],
     reference : str
         ``"scenario"`` (the scenario's own policy, run as :data:`REFERENCE`), a built-in
         policy's name (run as :data:`REFERENCE`), or a team's name.
-    workers, executor
-        Where the replications run, as for :func:`~sim.experiments.runner.compare`.
+    workers, executor, progress
+        Where the replications run (all usable cores by default) and whether a progress
+        bar shows, as for :func:`~sim.experiments.runner.compare`.
 
     Raises
     ------
@@ -352,7 +354,7 @@ def run_tournament(scenario: Scenario, teams: Sequence[Team],
     reps = list(range(replications)) if isinstance(replications, int) else list(replications)
     metrics = functools.partial(team_metrics, shown_replication=reps[0] if reps else 0)
     runs = compare(variants, replications, metrics=metrics, workers=workers,
-                   executor=executor).rename(columns={"scenario": "team"})
+                   executor=executor, progress=progress).rename(columns={"scenario": "team"})
     forecasts = {t.name: t.forecast for t in teams}
     runs.insert(2, "forecast", runs["team"].map(forecasts).astype(float))
     runs.insert(3, "forecast_error", (runs["forecast"] - runs["bookings"]).abs()

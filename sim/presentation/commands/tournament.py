@@ -2,7 +2,7 @@
 
 ``funnel tournament SCENARIO SUBMISSIONS_DIR [--replications N] [--seed S]
 [--weights bookings=0.5,cash=0.3,forecast=0.2] [--reference NAME|POLICY] [--json]
-[--out DIR] [--workers W]``
+[--out DIR] [--workers W | --dask ADDRESS] [--quiet]``
 
 Each ``*.toml`` file in SUBMISSIONS_DIR is one team's submission
 (:mod:`sim.scenario.submission`). A malformed one is reported on standard error
@@ -20,6 +20,7 @@ import math
 import sys
 from pathlib import Path
 
+from sim.presentation.commands.execution import add_execution_options, execution
 from sim.presentation.commands.support import (
     RUN_POLICIES,
     UsageError,
@@ -31,7 +32,6 @@ from sim.presentation.commands.support import (
     say,
     seed_arg,
     whole_number,
-    workers_arg,
 )
 from sim.scenario.errors import ScenarioError
 
@@ -57,8 +57,7 @@ def register(subparsers) -> None:
     p.add_argument("--reference", default="scenario", metavar="NAME|POLICY",
                    help="what each team is compared with: 'scenario' (its own policy, the "
                         f"default), a policy ({', '.join(RUN_POLICIES)}) or a team's name")
-    p.add_argument("--workers", type=workers_arg, default=1,
-                   help="local processes to use (default 1)")
+    add_execution_options(p)
     p.add_argument("--out", help="write leaderboard.csv, results.csv and debrief.html into "
                                  "this directory, which must be new or empty")
     p.add_argument("--json", action="store_true", help="print the ranking as JSON")
@@ -124,8 +123,6 @@ def _load_teams(scenario, folder: str):
 
 
 def handler(args) -> int:
-    from concurrent.futures.process import BrokenProcessPool
-
     from sim.experiments.tournament import run_tournament, tournament_scenario
     from sim.scenario.shipped import open_scenario
 
@@ -141,12 +138,9 @@ def handler(args) -> int:
         raise UsageError(f"--reference: value {args.reference!r} is not allowed: give "
                          f"'scenario', a policy ({', '.join(RUN_POLICIES)}) or a team's "
                          f"name ({', '.join(names)})")
-    try:
+    with execution(args, label="tournament") as where:
         tour = run_tournament(sc, teams, args.replications, weights=args.weights,
-                              reference=args.reference, workers=args.workers)
-    except BrokenProcessPool:  # a worker was killed (by the system when memory ran out?)
-        raise UsageError("--workers: a worker process stopped unexpectedly (killed, or out "
-                         "of memory); nothing was ranked") from None
+                              reference=args.reference, **where)
     if changed:
         tour.notes.insert(0, changed)
     if args.json:

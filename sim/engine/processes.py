@@ -208,11 +208,17 @@ class Engine:
         self.win_rates = sc.win_rates
         self.elastic = [s.elastic_gain > 0 and s.elastic_max_hours > 0 for s in sc.stages]
         self.best_few = BestFewRule.of(sc)
+        # the level for each answer of the rule, named once: opportunity_level's check
+        # for arrays costs more than the rest of level_of, which runs for most tasks
+        self._levels = {holds: opportunity_level(holds) for holds in (False, True)}
         self.post_sale_hours = sc.post_sale.work_hours
         self.leads_cfg = sc.leads
         reasons = sc.opportunities.lost_reasons
         total = sum(reasons.values())
         self.reason_names = list(reasons)
+        # a new lead's expected value, per channel: its mean deal x quality x first win rate
+        self.lead_values = [ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
+                            for ch in sc.channels]
         self.reason_cum = np.cumsum([w / total for w in reasons.values()]) if total else []
         # a function from a notebook is checked as it runs; the built-in policies are not
         self.reps = self._make_reps(checked_policy(policy) if policy is not None else None)
@@ -247,6 +253,7 @@ class Engine:
     # -- set-up -------------------------------------------------------------------
     def _make_reps(self, override):
         team = self.scenario.team
+        self.assignment = team.assignment
         self.pooled = team.assignment == "pool"
         shared = TaskList()
         reps = []
@@ -319,7 +326,7 @@ class Engine:
     def _assign(self) -> Rep:
         if self.planned:
             return self._assign_working()
-        how = self.scenario.team.assignment
+        how = self.assignment
         if how in ("round_robin", "pool"):
             rep = self.reps[self._rr % len(self.reps)]
             self._rr += 1
@@ -497,10 +504,13 @@ class Engine:
             tasks[:] = keep  # in place: a pooled team shares this list
             tasks.next_expiry = min((t.ready + expiry for t in tasks if t.kind == VERIFY),
                                     default=math.inf)
-        prospect = self._prospect_task(rep, now)
+        prospect = self._prospect_hours(rep, now)
         if not tasks:
-            return prospect[0] if prospect is not None else None
-        candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
+            return None if prospect is None else self._prospect_block(prospect, now)
+        if prospect is None or not self._prospect_due(rep):
+            candidates = tasks
+        else:
+            candidates = [*tasks, self._prospect_block(prospect, now)]
         if rep.needs_levels:
             for t in candidates:
                 if t.opp is not None and t.kind != POST_SALE:
@@ -520,8 +530,12 @@ class Engine:
             tasks.remove(best)
         return best
 
-    def _prospect_task(self, rep: Rep, now: float):
-        """``(task, due)`` for prospecting, or None when the week's list is used up."""
+    # Prospecting is offered at almost every pick, but taken at few of them: the task is
+    # built only when a rep may take it (with nothing else to do, or with the flow
+    # target unmet), which saves the engine most of those objects.
+    def _prospect_hours(self, rep: Rep, now: float) -> float | None:
+        """The hours of the next prospecting block this week, or None when there is no
+        prospecting or the week's list is used up."""
         if self.prospecting is None:
             return None
         ch = self.prospecting[1]
@@ -531,14 +545,29 @@ class Engine:
         room = ch.max_hours_per_week - rep.prospect_hours_week
         if room <= 1e-9:
             return None
+        return min(ch.block_hours, room)
+
+    def _prospect_due(self, rep: Rep) -> bool:
+        """Whether the flow target is unmet, so prospecting competes with the other tasks."""
+        ch = self.prospecting[1]
         share = rep.policy.prospecting_share
-        due = (
+        return (
             rep.prospect_hours_week < ch.target_hours_per_week
             or rep.above_funnel < ch.target_leads_above_funnel
             or (share > 0 and rep.prospect_hours < share * (rep.busy_hours + ch.block_hours))
         )
-        hours = min(ch.block_hours, room)
-        return Task(PROSPECT, week * 7.0, hours, seq=-1), due
+
+    @staticmethod
+    def _prospect_block(hours: float, now: float) -> Task:
+        """This week's prospecting block of ``hours``."""
+        return Task(PROSPECT, math.floor(now / 7) * 7.0, hours, seq=-1)
+
+    def _prospect_task(self, rep: Rep, now: float):
+        """``(task, due)`` for prospecting, or None when the week's list is used up."""
+        hours = self._prospect_hours(rep, now)
+        if hours is None:
+            return None
+        return self._prospect_block(hours, now), self._prospect_due(rep)
 
     def _begin(self, task: Task, rep: Rep) -> None:
         if task.done:  # begun by a rep who left: only its rest is to do
@@ -559,8 +588,8 @@ class Engine:
     def level_of(self, opp: Opportunity, now: float) -> str:
         """Miller Heiman level of a tracking opportunity today (see
         :class:`sim.rules.deals.BestFewRule`)."""
-        return opportunity_level(self.best_few.holds(self.win_rates[opp.stage],
-                                                     opp.cycle_close - now))
+        return self._levels[self.best_few.holds(self.win_rates[opp.stage],
+                                                opp.cycle_close - now)]
 
     def _complete(self, task: Task, rep: Rep) -> None:
         if task.kind == PROSPECT:
@@ -608,8 +637,9 @@ class Engine:
         task.seq = self._seq
         rep.tasks.append(task)
         if task.kind == VERIFY:
-            rep.tasks.next_expiry = min(rep.tasks.next_expiry,
-                                        task.ready + self.leads_cfg.expiry_days)
+            expires = task.ready + self.leads_cfg.expiry_days
+            if expires < rep.tasks.next_expiry:
+                rep.tasks.next_expiry = expires
         if self.pooled:  # wake one idle rep of the team
             rep = next((r for r in self.reps if r.wake is not None and not r.wake.triggered),
                        None)
@@ -625,12 +655,11 @@ class Engine:
         self.rec.note(LeadRecord, lead.id, ci, now, rep.idx)
         self.rec.log(LeadCreated, now, lead.id, rep.idx)
         rep.above_funnel += 1
-        if self.leads_cfg.verify_hours == 0:  # verified on arrival, without rep time
+        hours = self.leads_cfg.verify_hours
+        if hours == 0:  # verified on arrival, without rep time
             self._verified(lead, rep)
             return
-        ch = self.scenario.channels[ci]
-        value = ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
-        self._add_task(rep, Task(VERIFY, now, self.leads_cfg.verify_hours, value=value, lead=lead))
+        self._add_task(rep, Task(VERIFY, now, hours, value=self.lead_values[ci], lead=lead))
 
     def _expire(self, lead: Lead, rep: Rep) -> None:
         self.reps[lead.owner].above_funnel -= 1

@@ -217,6 +217,7 @@ class Engine:
         total = sum(reasons.values())
         self.reason_names = list(reasons)
         # a new lead's expected value, per channel: its mean deal x quality x first win rate
+        self.lead_quality = [ch.lead_quality for ch in sc.channels]
         self.lead_values = [ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
                             for ch in sc.channels]
         self.reason_cum = np.cumsum([w / total for w in reasons.values()]) if total else []
@@ -318,7 +319,8 @@ class Engine:
     # -- processes ------------------------------------------------------------------
     def _marketing(self, arrivals):
         env = self.env
-        for day, ci, row in arrivals.tolist():
+        # column by column: three lists rather than one per lead for the collector to keep
+        for day, ci, row in zip(*arrivals.T.tolist(), strict=True):
             if day > env.now:
                 yield env.timeout(day - env.now)
             self._new_lead(int(ci), int(row), self._assign())
@@ -357,8 +359,11 @@ class Engine:
     def _rep(self, rep: Rep):
         env = self.env
         hpd = rep.hours_per_day
+        # bound once: this loop runs for every task of the run
+        pick, start_task, log_time, complete = self._pick, self._start, self._log_time, \
+            self._complete
         while True:
-            task = self._pick(rep)
+            task = pick(rep)
             if task is None:
                 rep.wake = env.event()
                 if self.prospecting is not None:
@@ -368,14 +373,14 @@ class Engine:
                     yield rep.wake
                 rep.wake = None
                 continue
-            start = self._start(task, rep)
+            start = start_task(task, rep)
             if task.hours > 0:
                 rep.current = (task, start)
                 yield env.timeout(task.hours / hpd)
                 rep.current = None
             rep.busy_hours += task.hours
-            self._log_time(rep, task, start, env.now, task.hours, True)
-            self._complete(task, rep)
+            log_time(rep, task, start, env.now, task.hours, True)
+            complete(task, rep)
 
     def _planned_rep(self, rep: Rep):
         """:meth:`_rep` for a rep whose hours change over the run (``rep.plan``): it works
@@ -477,11 +482,23 @@ class Engine:
 
     def _start(self, task: Task, rep: Rep) -> float:
         """Rep ``rep`` starts ``task`` now (its level noted, its start logged): now."""
-        start = self.env.now
+        now = self.env.now
         if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
-            task.level = self.level_of(task.opp, start)
-        self._begin(task, rep)
-        return start
+            task.level = self.level_of(task.opp, now)
+        if task.done:  # begun by a rep who left: only its rest is to do
+            return now
+        if task.kind == VERIFY:
+            task.lead.contacted = now
+            self.rec.log(VerifyStart, now, task.lead.id, rep.idx, (now - task.lead.created) * 24)
+        elif task.kind == STAGE:
+            opp = task.opp
+            wait = now - task.ready
+            opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
+            self.rec.log(WorkStart, now, opp.lead.id, opp.id, rep.idx, task.stage, wait)
+        elif task.kind == PROSPECT:
+            rep.prospect_hours_week += task.hours
+            rep.prospect_hours += task.hours
+        return now
 
     def _log_time(self, rep, task, start, end, hours, finished) -> None:
         lead_id = task.lead.id if task.lead is not None else (
@@ -492,9 +509,9 @@ class Engine:
 
     def _pick(self, rep: Rep) -> Task | None:
         now = self.env.now
-        expiry = self.leads_cfg.expiry_days
         tasks = rep.tasks
         if now > tasks.next_expiry - 1e-9:  # some lead may have expired: look
+            expiry = self.leads_cfg.expiry_days
             keep = []
             for t in tasks:
                 if t.kind == VERIFY and now - t.ready > expiry:
@@ -517,7 +534,7 @@ class Engine:
                     t.level = self.level_of(t.opp, now)
         key = rep.key
         if key is fifo:  # the same order as the general rule below, without the calls
-            best = min(candidates, key=_ready_seq)
+            best = candidates[0] if len(candidates) == 1 else min(candidates, key=_ready_seq)
         else:
             try:
                 best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
@@ -568,22 +585,6 @@ class Engine:
         if hours is None:
             return None
         return self._prospect_block(hours, now), self._prospect_due(rep)
-
-    def _begin(self, task: Task, rep: Rep) -> None:
-        if task.done:  # begun by a rep who left: only its rest is to do
-            return
-        now = self.env.now
-        if task.kind == VERIFY:
-            task.lead.contacted = now
-            self.rec.log(VerifyStart, now, task.lead.id, rep.idx, (now - task.lead.created) * 24)
-        elif task.kind == STAGE:
-            opp = task.opp
-            wait = now - task.ready
-            opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
-            self.rec.log(WorkStart, now, opp.lead.id, opp.id, rep.idx, task.stage, wait)
-        elif task.kind == PROSPECT:
-            rep.prospect_hours_week += task.hours
-            rep.prospect_hours += task.hours
 
     def level_of(self, opp: Opportunity, now: float) -> str:
         """Miller Heiman level of a tracking opportunity today (see
@@ -669,12 +670,12 @@ class Engine:
         now = self.env.now
         self.reps[lead.owner].above_funnel -= 1
         cfg = self.leads_cfg
-        ch = self.scenario.channels[lead.channel]
         traits = self.traits[lead.channel]
         # speed-to-lead: the chance decays with the delay before the first contact
         delay_hours = (lead.contacted - lead.created) * 24
         decay = math.exp(-delay_hours / cfg.speed_to_lead_decay_hours)
-        chance = ch.lead_quality * (cfg.speed_to_lead_floor + (1 - cfg.speed_to_lead_floor) * decay)
+        floor = cfg.speed_to_lead_floor
+        chance = self.lead_quality[lead.channel] * (floor + (1 - floor) * decay)
         if traits.qualify_u[lead.row] >= chance:
             self.rec.log(LeadDisqualified, now, lead.id, rep.idx, chance)
             return

@@ -216,7 +216,8 @@ class Engine:
         reasons = sc.opportunities.lost_reasons
         total = sum(reasons.values())
         self.reason_names = list(reasons)
-        # a new lead's expected value, per channel: its mean deal x quality x first win rate
+        # per channel, read at every lead: its quality, and a new lead's expected value
+        # (its mean deal x quality x the first stage's win rate)
         self.lead_quality = [ch.lead_quality for ch in sc.channels]
         self.lead_values = [ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
                             for ch in sc.channels]
@@ -580,7 +581,8 @@ class Engine:
         return Task(PROSPECT, math.floor(now / 7) * 7.0, hours, seq=-1)
 
     def _prospect_task(self, rep: Rep, now: float):
-        """``(task, due)`` for prospecting, or None when the week's list is used up."""
+        """``(task, due)`` for prospecting, or None when the week's list is used up (what
+        :meth:`_pick` asks its parts, one at a time)."""
         hours = self._prospect_hours(rep, now)
         if hours is None:
             return None

@@ -332,8 +332,9 @@ class Recorder:
     def log(self, kind: type, *fields) -> None:
         """Append an event of record type ``kind`` (e.g. :class:`StageEntered`) with its
         fields in order."""
-        self.sequence.append(kind.kind)
-        self.events[kind.kind].append(fields)
+        name = kind.kind
+        self.sequence.append(name)
+        self.events[name].append(fields)
 
     def note(self, record: type, *fields) -> None:
         """Append a fact of type ``record`` (:class:`LeadRecord`, :class:`OpportunityRecord`

@@ -208,11 +208,19 @@ class Engine:
         self.win_rates = sc.win_rates
         self.elastic = [s.elastic_gain > 0 and s.elastic_max_hours > 0 for s in sc.stages]
         self.best_few = BestFewRule.of(sc)
+        # the level for each answer of the rule, named once: opportunity_level's check
+        # for arrays costs more than the rest of level_of, which runs for most tasks
+        self._levels = {holds: opportunity_level(holds) for holds in (False, True)}
         self.post_sale_hours = sc.post_sale.work_hours
         self.leads_cfg = sc.leads
         reasons = sc.opportunities.lost_reasons
         total = sum(reasons.values())
         self.reason_names = list(reasons)
+        # per channel, read at every lead: its quality, and a new lead's expected value
+        # (its mean deal x quality x the first stage's win rate)
+        self.lead_quality = [ch.lead_quality for ch in sc.channels]
+        self.lead_values = [ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
+                            for ch in sc.channels]
         self.reason_cum = np.cumsum([w / total for w in reasons.values()]) if total else []
         # a function from a notebook is checked as it runs; the built-in policies are not
         self.reps = self._make_reps(checked_policy(policy) if policy is not None else None)
@@ -247,6 +255,7 @@ class Engine:
     # -- set-up -------------------------------------------------------------------
     def _make_reps(self, override):
         team = self.scenario.team
+        self.assignment = team.assignment
         self.pooled = team.assignment == "pool"
         shared = TaskList()
         reps = []
@@ -311,7 +320,8 @@ class Engine:
     # -- processes ------------------------------------------------------------------
     def _marketing(self, arrivals):
         env = self.env
-        for day, ci, row in arrivals.tolist():
+        # column by column: three lists rather than one per lead for the collector to keep
+        for day, ci, row in zip(*arrivals.T.tolist(), strict=True):
             if day > env.now:
                 yield env.timeout(day - env.now)
             self._new_lead(int(ci), int(row), self._assign())
@@ -319,7 +329,7 @@ class Engine:
     def _assign(self) -> Rep:
         if self.planned:
             return self._assign_working()
-        how = self.scenario.team.assignment
+        how = self.assignment
         if how in ("round_robin", "pool"):
             rep = self.reps[self._rr % len(self.reps)]
             self._rr += 1
@@ -350,8 +360,11 @@ class Engine:
     def _rep(self, rep: Rep):
         env = self.env
         hpd = rep.hours_per_day
+        # bound once: this loop runs for every task of the run
+        pick, start_task, log_time, complete = self._pick, self._start, self._log_time, \
+            self._complete
         while True:
-            task = self._pick(rep)
+            task = pick(rep)
             if task is None:
                 rep.wake = env.event()
                 if self.prospecting is not None:
@@ -361,14 +374,14 @@ class Engine:
                     yield rep.wake
                 rep.wake = None
                 continue
-            start = self._start(task, rep)
+            start = start_task(task, rep)
             if task.hours > 0:
                 rep.current = (task, start)
                 yield env.timeout(task.hours / hpd)
                 rep.current = None
             rep.busy_hours += task.hours
-            self._log_time(rep, task, start, env.now, task.hours, True)
-            self._complete(task, rep)
+            log_time(rep, task, start, env.now, task.hours, True)
+            complete(task, rep)
 
     def _planned_rep(self, rep: Rep):
         """:meth:`_rep` for a rep whose hours change over the run (``rep.plan``): it works
@@ -470,11 +483,23 @@ class Engine:
 
     def _start(self, task: Task, rep: Rep) -> float:
         """Rep ``rep`` starts ``task`` now (its level noted, its start logged): now."""
-        start = self.env.now
+        now = self.env.now
         if not rep.needs_levels and task.opp is not None and task.kind != POST_SALE:
-            task.level = self.level_of(task.opp, start)
-        self._begin(task, rep)
-        return start
+            task.level = self.level_of(task.opp, now)
+        if task.done:  # begun by a rep who left: only its rest is to do
+            return now
+        if task.kind == VERIFY:
+            task.lead.contacted = now
+            self.rec.log(VerifyStart, now, task.lead.id, rep.idx, (now - task.lead.created) * 24)
+        elif task.kind == STAGE:
+            opp = task.opp
+            wait = now - task.ready
+            opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
+            self.rec.log(WorkStart, now, opp.lead.id, opp.id, rep.idx, task.stage, wait)
+        elif task.kind == PROSPECT:
+            rep.prospect_hours_week += task.hours
+            rep.prospect_hours += task.hours
+        return now
 
     def _log_time(self, rep, task, start, end, hours, finished) -> None:
         lead_id = task.lead.id if task.lead is not None else (
@@ -485,9 +510,9 @@ class Engine:
 
     def _pick(self, rep: Rep) -> Task | None:
         now = self.env.now
-        expiry = self.leads_cfg.expiry_days
         tasks = rep.tasks
         if now > tasks.next_expiry - 1e-9:  # some lead may have expired: look
+            expiry = self.leads_cfg.expiry_days
             keep = []
             for t in tasks:
                 if t.kind == VERIFY and now - t.ready > expiry:
@@ -497,17 +522,20 @@ class Engine:
             tasks[:] = keep  # in place: a pooled team shares this list
             tasks.next_expiry = min((t.ready + expiry for t in tasks if t.kind == VERIFY),
                                     default=math.inf)
-        prospect = self._prospect_task(rep, now)
+        prospect = self._prospect_hours(rep, now)
         if not tasks:
-            return prospect[0] if prospect is not None else None
-        candidates = tasks if prospect is None or not prospect[1] else [*tasks, prospect[0]]
+            return None if prospect is None else self._prospect_block(prospect, now)
+        if prospect is None or not self._prospect_due(rep):
+            candidates = tasks
+        else:
+            candidates = [*tasks, self._prospect_block(prospect, now)]
         if rep.needs_levels:
             for t in candidates:
                 if t.opp is not None and t.kind != POST_SALE:
                     t.level = self.level_of(t.opp, now)
         key = rep.key
         if key is fifo:  # the same order as the general rule below, without the calls
-            best = min(candidates, key=_ready_seq)
+            best = candidates[0] if len(candidates) == 1 else min(candidates, key=_ready_seq)
         else:
             try:
                 best = min(candidates, key=lambda t: (key(t, rep, now), t.ready, t.seq))
@@ -520,8 +548,12 @@ class Engine:
             tasks.remove(best)
         return best
 
-    def _prospect_task(self, rep: Rep, now: float):
-        """``(task, due)`` for prospecting, or None when the week's list is used up."""
+    # Prospecting is offered at almost every pick, but taken at few of them: the task is
+    # built only when a rep may take it (with nothing else to do, or with the flow
+    # target unmet), which saves the engine most of those objects.
+    def _prospect_hours(self, rep: Rep, now: float) -> float | None:
+        """The hours of the next prospecting block this week, or None when there is no
+        prospecting or the week's list is used up."""
         if self.prospecting is None:
             return None
         ch = self.prospecting[1]
@@ -531,36 +563,36 @@ class Engine:
         room = ch.max_hours_per_week - rep.prospect_hours_week
         if room <= 1e-9:
             return None
+        return min(ch.block_hours, room)
+
+    def _prospect_due(self, rep: Rep) -> bool:
+        """Whether the flow target is unmet, so prospecting competes with the other tasks."""
+        ch = self.prospecting[1]
         share = rep.policy.prospecting_share
-        due = (
+        return (
             rep.prospect_hours_week < ch.target_hours_per_week
             or rep.above_funnel < ch.target_leads_above_funnel
             or (share > 0 and rep.prospect_hours < share * (rep.busy_hours + ch.block_hours))
         )
-        hours = min(ch.block_hours, room)
-        return Task(PROSPECT, week * 7.0, hours, seq=-1), due
 
-    def _begin(self, task: Task, rep: Rep) -> None:
-        if task.done:  # begun by a rep who left: only its rest is to do
-            return
-        now = self.env.now
-        if task.kind == VERIFY:
-            task.lead.contacted = now
-            self.rec.log(VerifyStart, now, task.lead.id, rep.idx, (now - task.lead.created) * 24)
-        elif task.kind == STAGE:
-            opp = task.opp
-            wait = now - task.ready
-            opp.rot_factor = rot_factor(wait, self.rot_days[task.stage])
-            self.rec.log(WorkStart, now, opp.lead.id, opp.id, rep.idx, task.stage, wait)
-        elif task.kind == PROSPECT:
-            rep.prospect_hours_week += task.hours
-            rep.prospect_hours += task.hours
+    @staticmethod
+    def _prospect_block(hours: float, now: float) -> Task:
+        """This week's prospecting block of ``hours``."""
+        return Task(PROSPECT, math.floor(now / 7) * 7.0, hours, seq=-1)
+
+    def _prospect_task(self, rep: Rep, now: float):
+        """``(task, due)`` for prospecting, or None when the week's list is used up (what
+        :meth:`_pick` asks its parts, one at a time)."""
+        hours = self._prospect_hours(rep, now)
+        if hours is None:
+            return None
+        return self._prospect_block(hours, now), self._prospect_due(rep)
 
     def level_of(self, opp: Opportunity, now: float) -> str:
         """Miller Heiman level of a tracking opportunity today (see
         :class:`sim.rules.deals.BestFewRule`)."""
-        return opportunity_level(self.best_few.holds(self.win_rates[opp.stage],
-                                                     opp.cycle_close - now))
+        return self._levels[self.best_few.holds(self.win_rates[opp.stage],
+                                                opp.cycle_close - now)]
 
     def _complete(self, task: Task, rep: Rep) -> None:
         if task.kind == PROSPECT:
@@ -608,8 +640,9 @@ class Engine:
         task.seq = self._seq
         rep.tasks.append(task)
         if task.kind == VERIFY:
-            rep.tasks.next_expiry = min(rep.tasks.next_expiry,
-                                        task.ready + self.leads_cfg.expiry_days)
+            expires = task.ready + self.leads_cfg.expiry_days
+            if expires < rep.tasks.next_expiry:
+                rep.tasks.next_expiry = expires
         if self.pooled:  # wake one idle rep of the team
             rep = next((r for r in self.reps if r.wake is not None and not r.wake.triggered),
                        None)
@@ -625,12 +658,11 @@ class Engine:
         self.rec.note(LeadRecord, lead.id, ci, now, rep.idx)
         self.rec.log(LeadCreated, now, lead.id, rep.idx)
         rep.above_funnel += 1
-        if self.leads_cfg.verify_hours == 0:  # verified on arrival, without rep time
+        hours = self.leads_cfg.verify_hours
+        if hours == 0:  # verified on arrival, without rep time
             self._verified(lead, rep)
             return
-        ch = self.scenario.channels[ci]
-        value = ch.deal_size.mean * ch.lead_quality * self.win_rates[0]
-        self._add_task(rep, Task(VERIFY, now, self.leads_cfg.verify_hours, value=value, lead=lead))
+        self._add_task(rep, Task(VERIFY, now, hours, value=self.lead_values[ci], lead=lead))
 
     def _expire(self, lead: Lead, rep: Rep) -> None:
         self.reps[lead.owner].above_funnel -= 1
@@ -640,12 +672,12 @@ class Engine:
         now = self.env.now
         self.reps[lead.owner].above_funnel -= 1
         cfg = self.leads_cfg
-        ch = self.scenario.channels[lead.channel]
         traits = self.traits[lead.channel]
         # speed-to-lead: the chance decays with the delay before the first contact
         delay_hours = (lead.contacted - lead.created) * 24
         decay = math.exp(-delay_hours / cfg.speed_to_lead_decay_hours)
-        chance = ch.lead_quality * (cfg.speed_to_lead_floor + (1 - cfg.speed_to_lead_floor) * decay)
+        floor = cfg.speed_to_lead_floor
+        chance = self.lead_quality[lead.channel] * (floor + (1 - floor) * decay)
         if traits.qualify_u[lead.row] >= chance:
             self.rec.log(LeadDisqualified, now, lead.id, rep.idx, chance)
             return

@@ -126,7 +126,7 @@ def rot_factor(wait_days, rot_days):
     its chance to advance: 1 up to ``rot_days``, then a factor e less for each further
     ``rot_days``. NaN where the wait is unknown (the work has not started)."""
     excess = wait_days - rot_days
-    if np.ndim(excess) == 0:
+    if isinstance(excess, float) or np.ndim(excess) == 0:  # a float skips numpy's check
         return math.exp(-excess / rot_days) if excess > 0 else 1.0
     excess = np.asarray(excess, dtype=float)
     out = np.where(excess > 0, np.exp(-np.clip(excess, 0, None) / rot_days), 1.0)

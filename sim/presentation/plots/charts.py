@@ -32,7 +32,7 @@ from sim.analysis.stage_stock import stage_stock
 from sim.analysis.views import as_of_day
 from sim.analysis.views import funnel as funnel_view
 from sim.analysis.volatility import bookings_by_period
-from sim.presentation.i18n import current
+from sim.presentation.i18n import current, in_scenario_language
 from sim.presentation.i18n import text as _
 from sim.presentation.plots.style import (
     LABEL_SIZE,
@@ -211,6 +211,7 @@ def funnel_data(result, day: float | None = None) -> pd.DataFrame:
     return funnel_view(result, on=day)[["stage_index", "stage", "count", "amount"]]
 
 
+@in_scenario_language
 def funnel_chart(result, on=None, measure: str = "both") -> Figure:
     """:func:`plot_funnel` of :func:`funnel_data` on ``on`` (a date such as "2026-06-30", or
     days from ``start_date``; the end of the run by default)."""
@@ -297,6 +298,7 @@ def plot_pipeline(pipeline: pd.DataFrame, *, measure: str = "count", currency: s
     return fig
 
 
+@in_scenario_language
 def pipeline_chart(result, measure: str = "count", step_days: float = 7.0) -> Figure:
     """:func:`plot_pipeline` of :func:`pipeline_data` (weekly snapshots)."""
     return plot_pipeline(pipeline_data(result, step_days), measure=measure,
@@ -390,6 +392,7 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
     return fig
 
 
+@in_scenario_language
 def levels_chart(result, by_rep: bool = False, step_days: float = 7.0) -> Figure:
     """:func:`plot_levels` of :func:`sim.analysis.levels.level_stock` (weekly)."""
     return plot_levels(level_stock(result, step_days), by_rep=by_rep)
@@ -478,6 +481,7 @@ def bookings_data(result, period: str = "month") -> pd.DataFrame:
     return pd.DataFrame({"period": table.index, "bookings": table["team"].to_numpy()})
 
 
+@in_scenario_language
 def bookings_chart(result, period: str = "month", quota: float | None = None) -> Figure:
     """:func:`plot_bookings` of :func:`bookings_data`.
 
@@ -563,6 +567,7 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
     return fig
 
 
+@in_scenario_language
 def forecast_chart(result) -> Figure:
     """:func:`plot_forecast` of the manager's forecast made at each period's start
     (:func:`sim.analysis.forecast.forecast_table`), against the actual bookings."""
@@ -638,6 +643,7 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
     return fig
 
 
+@in_scenario_language
 def time_by_level_chart(result) -> Figure:
     """:func:`plot_time_by_level` of :func:`sim.analysis.levels.time_by_level` (reps and team)."""
     return plot_time_by_level(time_by_level(result))
@@ -702,6 +708,7 @@ def plot_cash(cash: pd.DataFrame, *, currency: str = "USD", kind: str = "bars",
     return fig
 
 
+@in_scenario_language
 def cash_chart(result, period: str = "quarter") -> Figure:
     """:func:`plot_cash` of :func:`sim.analysis.cash.money_by_period`: bookings, billings
     and cash."""

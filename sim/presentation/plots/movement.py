@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.crm.movement import movement_of_run
-from sim.presentation.i18n import label
+from sim.presentation.i18n import in_scenario_language, label
 from sim.presentation.i18n import text as _
 from sim.presentation.plots import style
 from sim.presentation.plots.charts import _no_data
@@ -95,6 +95,7 @@ def last_whole_period(result) -> str | None:
     return None if whole.empty else str(whole["period"].iloc[-1])
 
 
+@in_scenario_language
 def movement_chart(result, period: str | None = None) -> Figure:
     """:func:`plot_movement` of a run's pipeline in ``period`` (default: the last whole
     forecast period, :func:`last_whole_period`; "No data" when there is none)."""

@@ -203,7 +203,7 @@ def _table(df: pd.DataFrame | None, columns: dict[str, tuple[str, str]], currenc
 
 def _figure(fig, alt: str) -> str:
     data = base64.b64encode(plots.to_png_bytes(fig)).decode("ascii")
-    return f'<img alt="{_esc(_(alt))}" src="data:image/png;base64,{data}">'
+    return f'<img alt="{_esc(alt)}" src="data:image/png;base64,{data}">'
 
 
 # -- the sections ---------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def _kpis(result, k: dict) -> str:
                 "pipeline at the end of the run, whenever its deals were created; billings and "
                 "cash count money invoiced and paid in the period.") + "</p>"
             + _scope(_("Bookings per whole {period} of {results}.", **_r(period=period)))
-            + _figure(plots.bookings_chart(result, period), "Bookings per period"))
+            + _figure(plots.bookings_chart(result, period), _("Bookings per period")))
 
 
 def _distribution(result, by: str, heading: str, n_opps: int) -> str:
@@ -297,7 +297,7 @@ def _view(result, k: dict) -> str:
            + _("What a CRM's opportunity view shows at the end of the period. "
                "The funnel counts only opportunities still in <em>tracking</em> status: won "
                "and lost deals have left it.") + "</p>",
-           _figure(plots.funnel_chart(result), "Funnel by count and amount"),
+           _figure(plots.funnel_chart(result), _("Funnel by count and amount")),
            _table(fun if fun["count"].sum() > 0 else None, _cols({
                "stage": ("Stage", "text"), "count": ("Open deals", "int"),
                "amount": ("Amount", "money"), "weighted_amount": ("Weighted amount", "money"),
@@ -307,7 +307,7 @@ def _view(result, k: dict) -> str:
            "<h3>" + _("The pipeline over time") + "</h3>",
            _scope(_("Open deals per stage every week of {results}, whenever created.",
                     **_r())),
-           _figure(plots.pipeline_chart(result), "Open deals per stage over time"),
+           _figure(plots.pipeline_chart(result), _("Open deals per stage over time")),
            "<h3>" + _("Miller Heiman levels over time") + "</h3>",
            "<p class=\"note\">"
            + _("Above the Funnel: unverified leads. In the Funnel: verified "
@@ -316,10 +316,10 @@ def _view(result, k: dict) -> str:
                "cycle later.") + "</p>",
            _scope(_("The stock of each level every week of {results}, whenever created.",
                     **_r())),
-           _figure(plots.levels_chart(result), "Miller Heiman level stock over time"),
+           _figure(plots.levels_chart(result), _("Miller Heiman level stock over time")),
            "<h3>" + _("Where the reps' time went") + "</h3>",
            _scope(_("Hours worked in {results}.", **_r())),
-           _figure(plots.time_by_level_chart(result), "Rep time by level")]
+           _figure(plots.time_by_level_chart(result), _("Rep time by level"))]
     lst = views.opportunity_list(result)
     open_deals = lst[lst["status"] == "tracking"]
     out += ["<h3>" + _("Open opportunities, by expected close") + "</h3>",
@@ -393,7 +393,7 @@ def _forecast(result) -> str:
             **_r(period=period)) + "</p>",
         _scope(_("Whole {period}s of {results}; a part {period} at the end is not scored.",
                  **_r(period=period))),
-        _figure(plots.forecast_chart(result), "Forecast against actual"),
+        _figure(plots.forecast_chart(result), _("Forecast against actual")),
         _table(table, _cols({
             "period": ("Period", "text"), "quota": ("Quota", "money"),
             "forecast": ("Forecast", "money"), "commit": ("Commit", "money"),
@@ -458,7 +458,7 @@ def _movement(result) -> str:
             "(crm/opportunities.csv, crm/history.csv) hold the history it is built from.")
         + "</p>",
         _figure(plots.plot_movement(table, currency=sc.currency, period=period),
-                "Pipeline movement waterfall"),
+                _("Pipeline movement waterfall")),
         _table(table, _cols({"movement": ("Movement", "label"), "deals": ("Deals", "int"),
                              "amount": ("Amount", "money"), "changes": ("Changes", "int")}),
                sc.currency,
@@ -616,7 +616,7 @@ def _money(result) -> str:
             "out.") + "</p>",
         _scope(_("Money booked, invoiced and paid in each {period} of {results}.",
                  **_r(period=period))),
-        _figure(plots.cash_chart(result, period), "Bookings, billings and cash"),
+        _figure(plots.cash_chart(result, period), _("Bookings, billings and cash")),
         _table(dso, _cols({
             "label": ("Period", "text"), "bookings": ("Bookings", "money"),
             "billings": ("Billings", "money"), "cash": ("Cash", "money"),

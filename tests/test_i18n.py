@@ -39,7 +39,7 @@ MODEL_WORDS = [*STATUSES, *TYPES, *KINDS, *PRIORITIES, *VIEW_LEVELS, *CATEGORIES
                *CYCLE_PARTS, "total", *MOVES, *LEVEL_LABELS.values(),
                "paid", "bad_debt", "delivered", "in_delivery", "awaiting_handover",
                "joins", "ramp", "full", "leaves", "leave",
-               "month", "quarter", "period", "Month", "Quarter", "Period",
+               "month", "quarter", "period", "Month", "Quarter", "Period", "team",
                "Date", "Day (days from start date)"]
 
 

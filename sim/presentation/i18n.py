@@ -144,7 +144,7 @@ ZH: dict[str, str] = {
     "Month": "月份", "Quarter": "季度", "Period": "期间",
     "Date": "日期", "Day (days from start date)": "天（自开始日期起）",
     "yes": "是", "no": "否", "n/a": "不适用", "No data": "无数据",
-    "{n} days": "{n} 天", "Team": "团队",
+    "{n} days": "{n} 天", "Team": "团队", "team": "团队",
     # -- the report's sections
     "Headline figures": "关键指标", "Opportunity view": "销售机会视图", "Forecast": "销售预测",
     "Diagnostics": "诊断", "After the win: contracts, invoices and cash":

@@ -119,7 +119,13 @@ def _fmt(value, kind: str, currency: str) -> str:
         return _("yes") if value else _("no")
     if kind == "label":  # a value the model names (a status, a type...): translated
         return label(value)
+    if kind == "rep":  # a rep's name as the user wrote it, or the team's row
+        return label(value) if value == "team" else str(value)
     return str(value)
+
+
+TEXT_KINDS = ("text", "label", "rep")
+"""The kinds of column shown as text (left-aligned)."""
 
 
 def _r(**values) -> dict:
@@ -179,12 +185,12 @@ def _table(df: pd.DataFrame | None, columns: dict[str, tuple[str, str]], currenc
         return _scope(scope) + _no_data(empty)
     rows = df.head(limit) if limit else df
     head = "".join(
-        f'<th class="{"text" if kind in ("text", "label") else ""}">{_esc(title)}</th>'
+        f'<th class="{"text" if kind in TEXT_KINDS else ""}">{_esc(title)}</th>'
         for title, kind in columns.values())
     body = []
     for _i, row in rows.iterrows():
         cells = "".join(
-            f'<td class="{"text" if kind in ("text", "label") else ""}">'
+            f'<td class="{"text" if kind in TEXT_KINDS else ""}">'
             f"{_esc(_fmt(row[col], kind, currency))}</td>"
             for col, (_h, kind) in columns.items())
         body.append(f"<tr>{cells}</tr>")
@@ -526,7 +532,7 @@ def _diagnostics(result, k: dict) -> str:
         _scope(_("Leads arriving at each rep, reviewed weekly over {results}.", **_r())),
         dry_text,
         "<h3>" + _("Preventing lost customers: rotting and neglect") + "</h3>",
-        _table(neglect, _cols({"rep": ("Rep", "text"), "tracking": ("Open", "int"),
+        _table(neglect, _cols({"rep": ("Rep", "rep"), "tracking": ("Open", "int"),
                                "rotting": ("Rotting", "int"),
                                "rotting_amount": ("Rotting amount", "money"),
                                "stuck": ("Stuck", "int"), "lost": ("Lost", "int"),
@@ -542,7 +548,7 @@ def _diagnostics(result, k: dict) -> str:
                empty=_("no open deal was rotting at the end of the run.")),
         "<h3>" + _("Balancing the load") + "</h3>",
         _table(diagnostics.load_balance(result), _cols({
-            "rep": ("Rep", "text"), "leads": ("Leads", "int"),
+            "rep": ("Rep", "rep"), "leads": ("Leads", "int"),
             "opportunities": ("Opportunities", "int"), "won": ("Won", "int"),
             "bookings": ("Bookings", "money"), "open_pipeline": ("Open pipeline", "money"),
             "utilisation": ("Utilisation", "pct")}), cur,
@@ -578,7 +584,7 @@ def _diagnostics(result, k: dict) -> str:
         + _("Open deals x win rate x average deal size / cycle length: the "
             "money the pipeline turns into per day.") + "</p>",
         _table(diagnostics.pipeline_velocity(result), _cols({
-            "rep": ("Rep", "text"), "open_opportunities": ("Open deals", "float"),
+            "rep": ("Rep", "rep"), "open_opportunities": ("Open deals", "float"),
             "win_rate": ("Win rate", "pct"), "avg_deal_size": ("Deal size", "money"),
             "cycle_days": ("Cycle", "days"),
             "velocity_per_day": ("Velocity per day", "money"),
@@ -673,7 +679,7 @@ def _team_panel(result) -> str:
             "working ({rule}); on leave a rep works no hours and their waiting work waits.",
             rule=f"<code>{_esc(sc.team.reassign)}</code>") + "</p>",
         _table(team_plan(sc), _cols({
-            "rep": ("Rep", "text"), "change": ("Change", "label"), "start": ("From", "date"),
+            "rep": ("Rep", "rep"), "change": ("Change", "label"), "start": ("From", "date"),
             "end": ("To", "date"), "share": ("Share of full hours", "pct")}), cur,
             scope=_("Every change the scenario plans, by date."),
             empty=_("the plan is empty."),

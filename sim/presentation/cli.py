@@ -1,7 +1,8 @@
 """The ``funnel`` command line.
 
 - ``funnel run [SCENARIO] [--seed N] [--days D] [--policy NAME] [--out DIR] [--open]
-  [--json]`` runs one replication and prints its KPIs (and writes tables and a report);
+  [--json] [--lang en|zh]`` runs one replication and prints its KPIs (and writes tables
+  and a report, in English or Chinese);
 - ``funnel compare [SCENARIO] --policies A B ... [--workers N | --dask ADDRESS]
   [--quiet]`` runs policies on paired replications, on all usable cores by default
   (see :mod:`sim.presentation.commands.execution`);
@@ -116,6 +117,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="give every rep this policy, replacing the members' own policies "
                           "(default: the scenario's own)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
+    run.add_argument("--lang", choices=("en", "zh"),
+                     help="language of the report (English or Chinese); the scenario's "
+                          "`language` by default")
 
     cmp_ = sub.add_parser(
         "compare", help="run policies on the same leads (paired replications) and compare")
@@ -385,6 +389,8 @@ def _run(args) -> int:
 
     out = check_out_dir(args.out) if args.out is not None else None
     sc, source = load_for_run(args)
+    if args.lang is not None:  # the report's language only: the run is the same
+        sc = vary(sc, {"language": args.lang}, source="--lang")
     for warning in sc.advice():
         print(f"warning: {source}: {warning}", file=sys.stderr)
     result = simulate(sc)

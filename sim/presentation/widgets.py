@@ -29,6 +29,7 @@ from sim.analysis import cash, volatility
 from sim.analysis.levels import level_stock
 from sim.experiments.runner import simulate
 from sim.presentation import plots
+from sim.presentation.i18n import text, using
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import field_value, parse_path, vary
@@ -105,6 +106,10 @@ class Panel:
         ``show(result)`` draws what the lesson wants to see (figures, tables).
     run : callable, optional
         ``run(scenario) -> result``; one replication by default.
+    lang : {"en", "zh"}, optional
+        The language of the panel's messages and of what ``show`` draws (its figures and
+        :func:`sim.presentation.i18n.text`); the scenario's ``language`` by default. The
+        controls' labels are given in it.
 
     Attributes
     ----------
@@ -116,9 +121,10 @@ class Panel:
     """Results kept, by setting: moving a slider back to a value seen shows at once."""
 
     def __init__(self, scenario: Scenario, controls, show: Callable,
-                 run: Callable | None = None):
+                 run: Callable | None = None, lang: str | None = None):
         check_controls(scenario, controls)
         self.scenario = scenario
+        self.lang = lang or scenario.language
         self.controls = list(controls)
         self.show = show
         self.run = run or simulate
@@ -160,14 +166,15 @@ class Panel:
                                   + "<br>".join(html.escape(p) for p in exc.problems)
                                   + "</p>")
             return
-        self.message.value = RUNNING
+        self.message.value = RUNNING if self.lang == "en" else _running(self.lang)
         try:
             self.result = self._run_cached(sc)
         finally:
             self.message.value = ""
         self.output.clear_output(wait=True)
         failure = None
-        with self.output:  # shows a failure to the learner (the widget swallows it)
+        # shows a failure to the learner (the widget swallows it)
+        with self.output, using(self.lang):
             try:
                 self.show(self.result)
             except Exception as exc:
@@ -196,7 +203,12 @@ class Panel:
 
 
 RUNNING = '<p style="color:#555">running…</p>'
-"""The message line while a panel simulates."""
+"""The message line while a panel simulates (in English)."""
+
+
+def _running(lang: str) -> str:
+    """:data:`RUNNING` in ``lang``."""
+    return f'<p style="color:#555">{text("running…", lang)}</p>'
 
 
 def fast_mode() -> bool:
@@ -225,25 +237,31 @@ def claim(holds: bool, text: str) -> None:
 # --- the lessons' panels ------------------------------------------------------------------
 
 
-def funnel_panel(scenario: Scenario) -> Panel:
+def funnel_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 1's panel: the team's size, the proposal stage's win rate and the outbound
-    advertising budget; shows the funnel at the end of the run and the key figures."""
+    advertising budget; shows the funnel at the end of the run and the key figures.
+
+    ``lang`` ("en" or "zh", the scenario's ``language`` by default) is the language of its
+    labels, figures and summary line; so for every panel here."""
+    lang = lang or scenario.language
     campaign = next(i for i, c in enumerate(scenario.channels) if c.kind == "outbound_campaign")
     name = scenario.channels[campaign].name
 
     def show(run) -> None:
         display(plots.funnel_chart(run))
         k = run.kpis()
-        print(f"Leads {k['leads']}, opportunities {k['opportunities']}, won {k['won']}, "
-              f"win rate {k['win_rate']:.0%}, bookings {k['bookings']:,.0f} "
-              f"{run.scenario.currency}")
+        print(text("Leads {leads}, opportunities {opportunities}, won {won}, win rate "
+                   "{win_rate}, bookings {bookings} {currency}", lang, leads=k["leads"],
+                   opportunities=k["opportunities"], won=k["won"],
+                   win_rate=f"{k['win_rate']:.0%}", bookings=f"{k['bookings']:,.0f}",
+                   currency=run.scenario.currency))
 
     return Panel(scenario, [
-        Slider("team.reps", "Reps", 2, 10, 1, integer=True),
-        Slider("stages[2].win_rate", "Proposal win rate", 0.3, 0.9, 0.05),
-        Slider(f"channels[{campaign}].budget_per_month", f"{name} budget per month",
-               0, 20000, 1000),
-    ], show=show)
+        Slider("team.reps", text("Reps", lang), 2, 10, 1, integer=True),
+        Slider("stages[2].win_rate", text("Proposal win rate", lang), 0.3, 0.9, 0.05),
+        Slider(f"channels[{campaign}].budget_per_month",
+               text("{channel} budget per month", lang, channel=name), 0, 20000, 1000),
+    ], show=show, lang=lang)
 
 
 PANEL_YEAR = {"horizon_days": 365.0, "warmup_days": 120.0}
@@ -253,42 +271,52 @@ to answer a move in about a second (at the highest prospecting targets the reps'
 lists grow long and a two-year run took several seconds)."""
 
 
-def roller_coaster_panel(scenario: Scenario) -> Panel:
+def roller_coaster_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 2's panel: the policy and the prospecting target; shows each rep's four
     levels over one simulated year (:data:`PANEL_YEAR`), bookings per quarter, and the
     swing of prospecting hours."""
+    lang = lang or scenario.language
 
     def show(run) -> None:
         k = run.kpis()
         hours = volatility.prospecting_hours(run)
         swing = sum(volatility.cv(hours[rep]) for rep in hours) / max(1, hours.shape[1])
-        print(f"total bookings {k['bookings']:,.0f} {run.scenario.currency} | swing of "
-              f"prospecting hours {swing:.2f} | deals lost to neglect {k['lost_to_neglect']}")
+        print(text("total bookings {bookings} {currency} | swing of prospecting hours "
+                   "{swing} | deals lost to neglect {neglect}", lang,
+                   bookings=f"{k['bookings']:,.0f}", currency=run.scenario.currency,
+                   swing=f"{swing:.2f}", neglect=k["lost_to_neglect"]))
         display(plots.plot_levels(level_stock(run, 7.0), by_rep=True))
         display(plots.bookings_chart(run, "quarter"))
 
     prospecting = next(i for i, c in enumerate(scenario.channels)
                        if c.kind == "outbound_prospecting")
     return Panel(scenario, [
-        Choice("policy.name", "Policy", ("miller_heiman", "close_first", "classic", "fifo")),
+        Choice("policy.name", text("Policy", lang),
+               ("miller_heiman", "close_first", "classic", "fifo")),
         Slider(f"channels[{prospecting}].target_hours_per_week",
-               "Prospecting target (hours/week)", 0, 30, 2),
-    ], show=show, run=lambda sc: simulate(vary(sc, PANEL_YEAR, source="the panel")))
+               text("Prospecting target (hours/week)", lang), 0, 30, 2),
+    ], show=show, run=lambda sc: simulate(vary(sc, PANEL_YEAR, source="the panel")),
+        lang=lang)
 
 
-def cash_panel(scenario: Scenario) -> Panel:
+def cash_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 3's panel: late payers and payment terms; shows bookings, billings and cash
     per quarter, DSO and the cash collected."""
+    lang = lang or scenario.language
 
     def show(run) -> None:
         display(plots.cash_chart(run, "quarter"))
-        print(f"DSO: {cash.dso_days(run):.0f} days; cash collected over the year: "
-              f"{run.kpis()['cash_collected']:,.0f} {run.scenario.currency}")
+        print(text("DSO: {dso} days; cash collected over the year: {cash} {currency}", lang,
+                   dso=f"{cash.dso_days(run):.0f}",
+                   cash=f"{run.kpis()['cash_collected']:,.0f}",
+                   currency=run.scenario.currency))
 
     return Panel(scenario, [
-        Slider("payments.late_share", "Share of invoices paid late", 0.0, 1.0, 0.05),
-        Slider("payments.terms_days", "Payment terms (days)", 0, 90, 15, integer=True),
-    ], show=show)
+        Slider("payments.late_share", text("Share of invoices paid late", lang), 0.0, 1.0,
+               0.05),
+        Slider("payments.terms_days", text("Payment terms (days)", lang), 0, 90, 15,
+               integer=True),
+    ], show=show, lang=lang)
 
 
 LESSON_PANELS: dict[str, tuple[Callable[[Scenario], Panel], str]] = {

@@ -671,6 +671,12 @@ class Scenario(_Frozen):
     )
     seed: int = Field(12345, ge=0, description="random seed; same seed, same tables")
     currency: str = Field("USD", min_length=1, max_length=8, description="money unit")
+    language: Literal["en", "zh"] = Field(
+        "en",
+        description="language of the report, the figures' labels and the lessons' panels: "
+        "`en` English, `zh` Chinese (`funnel run --lang` overrides it); stage, channel and rep "
+        "names are shown as written",
+    )
     channels: list[Channel] = Field(
         default_factory=lambda: [
             InboundChannel(name="Search", medium="search"),

@@ -32,6 +32,8 @@ from sim.analysis.stage_stock import stage_stock
 from sim.analysis.views import as_of_day
 from sim.analysis.views import funnel as funnel_view
 from sim.analysis.volatility import bookings_by_period
+from sim.presentation.i18n import current, in_scenario_language
+from sim.presentation.i18n import text as _
 from sim.presentation.plots.style import (
     LABEL_SIZE,
     LEVEL_COLORS,
@@ -66,7 +68,7 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], what: str) -> None:
 
 def _no_data(ax, why: str, fontsize: float = LABEL_SIZE) -> None:
     """Write "No data: ``why``" in the middle of ``ax``, for a chart with nothing to draw."""
-    ax.text(0.5, 0.5, f"{NO_DATA}: {why}", ha="center", va="center", transform=ax.transAxes,
+    ax.text(0.5, 0.5, f"{_(NO_DATA)}: {_(why)}", ha="center", va="center", transform=ax.transAxes,
             fontsize=fontsize, wrap=True)
 
 
@@ -108,17 +110,25 @@ def _money_per_period(ax, periods: pd.Series, period: str | None, currency: str,
     ax.grid(axis="y")
     ax.set_axisbelow(True)
     noun = period_noun(periods, period)
-    ax.set_xlabel(noun)
-    ax.set_ylabel(f"{amount} ({currency})")
+    ax.set_xlabel(_(noun))
+    ax.set_ylabel(_("{amount} ({currency})", amount=_(amount), currency=currency))
     return noun
 
 
-def _quota_line(ax, quotas: np.ndarray, label: str = "Quota"):
+def _quota_line(ax, quotas: np.ndarray, label: str | None = None):
     """A dashed step at each period's quota, as wide as the period's slot of bars."""
     x = np.arange(len(quotas))
     (line,) = ax.step(np.r_[x - 0.5, x[-1:] + 0.5], np.r_[quotas, quotas[-1:]], where="post",
-                      color="black", linestyle="--", linewidth=3, label=label)
+                      color="black", linestyle="--", linewidth=3,
+                      label=_("Quota") if label is None else label)
     return line
+
+
+def _long_date(day, pad: bool = False) -> str:
+    """A date in a title: ``31 Dec 2026`` in English, ISO ``2026-12-31`` in Chinese."""
+    if current() != "en":
+        return f"{day:%Y-%m-%d}"
+    return f"{day:%d %b %Y}" if pad else f"{day.day} {day:%b %Y}"
 
 
 # --- 1. the funnel ----------------------------------------------------------------------
@@ -187,9 +197,10 @@ def plot_funnel(funnel: pd.DataFrame, *, measure: str = "both", currency: str = 
         ax.xaxis.set_visible(False)
         for side in ("left", "bottom"):
             ax.spines[side].set_visible(False)
-        ax.set_title("Open deals: count" if m == "count"
-                     else f"Open deals: amount ({currency})", fontsize=LABEL_SIZE)
-    fig.suptitle(wrap_title(title or "Sales funnel: open deals by stage"
+        ax.set_title(_("Open deals: count") if m == "count"
+                     else _("Open deals: amount ({currency})", currency=currency),
+                     fontsize=LABEL_SIZE)
+    fig.suptitle(wrap_title(title or _("Sales funnel: open deals by stage")
                             + (f" {as_of}" if as_of else "")), x=0.01, ha="left")
     return fig
 
@@ -200,14 +211,15 @@ def funnel_data(result, day: float | None = None) -> pd.DataFrame:
     return funnel_view(result, on=day)[["stage_index", "stage", "count", "amount"]]
 
 
+@in_scenario_language
 def funnel_chart(result, on=None, measure: str = "both") -> Figure:
     """:func:`plot_funnel` of :func:`funnel_data` on ``on`` (a date such as "2026-06-30", or
     days from ``start_date``; the end of the run by default)."""
     sc = result.scenario
     day = None if on is None else as_of_day(result, on)
     end = last_date(sc)
-    when = (f"on {end.day} {end:%b %Y} (end of the run)" if day is None else
-            f"on {to_date(sc.start_date, day):%d %b %Y}")
+    when = (_("on {date} (end of the run)", date=_long_date(end)) if day is None else
+            _("on {date}", date=_long_date(to_date(sc.start_date, day), pad=True)))
     return plot_funnel(funnel_data(result, day), measure=measure, currency=sc.currency,
                        as_of=when)
 
@@ -260,31 +272,33 @@ def plot_pipeline(pipeline: pd.DataFrame, *, measure: str = "count", currency: s
                                                                 reversed(order)],
                          edgecolor="white", linewidth=1.5, alpha=0.95)
     handles = list(reversed(polys))
-    fig.legend(handles, [str(s) for s in order], title="Stage", loc="outside right upper")
+    fig.legend(handles, [str(s) for s in order], title=_("Stage"), loc="outside right upper")
     if xcol == "date" and len(x):
         date_axis(ax)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(_(xlabel))
     if len(x) > 1:
         ax.set_xlim(x.min(), x.max())
     ax.grid(axis="y")
     ax.set_axisbelow(True)
     if measure == "amount":
         money_axis(ax.yaxis, currency)
-        ax.set_ylabel(f"Amount of open deals ({currency})")
+        ax.set_ylabel(_("Amount of open deals ({currency})", currency=currency))
     else:
         ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True, nbins=6))
-        ax.set_ylabel("Number of open deals")
+        ax.set_ylabel(_("Number of open deals"))
     if _nothing(wide.to_numpy()):
         _zero_axis(ax)
         _no_data(ax, "no open deals in this period")
     elif len(x) == 1:
         _one_time(ax, x)
         _no_data(ax, "one snapshot only (the funnel shows it)")
-    noun = "number" if measure == "count" else "amount"
-    ax.set_title(wrap_title(title or f"Pipeline by stage: {noun} of open deals"))
+    ax.set_title(wrap_title(title or (_("Pipeline by stage: number of open deals")
+                                      if measure == "count" else
+                                      _("Pipeline by stage: amount of open deals"))))
     return fig
 
 
+@in_scenario_language
 def pipeline_chart(result, measure: str = "count", step_days: float = 7.0) -> Figure:
     """:func:`plot_pipeline` of :func:`pipeline_data` (weekly snapshots)."""
     return plot_pipeline(pipeline_data(result, step_days), measure=measure,
@@ -296,14 +310,14 @@ def pipeline_chart(result, measure: str = "count", step_days: float = 7.0) -> Fi
 
 def _level_lines(ax, frame: pd.DataFrame, width: float = LINE_WIDTH,
                  maxticks: int = 8) -> list:
-    x, _ = time_axis(frame)
+    x = time_axis(frame)[0]
     lines = []
     # a single time (a run of a few days) shows as points: a line of one point is invisible
     marker = {"marker": "o", "markersize": 12} if len(x) == 1 else {}
     for level in LEVEL_COLUMNS:
         (line,) = ax.plot(x, frame[level].to_numpy(dtype=float), color=LEVEL_COLORS[level],
                           linestyle=LEVEL_STYLES[level], linewidth=width,
-                          label=LEVEL_LABELS[level], **marker)
+                          label=_(LEVEL_LABELS[level]), **marker)
         lines.append(line)
     if len(x) == 1:
         _one_time(ax, x)
@@ -359,10 +373,11 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
             ax.set_visible(False)
             # the panel above an empty slot is the bottom of its column: it shows dates
             axes.flat[i - ncols].xaxis.set_tick_params(labelbottom=True)
-        fig.supylabel("Number of leads and deals", fontsize=LABEL_SIZE)
+        fig.supylabel(_("Number of leads and deals"), fontsize=LABEL_SIZE)
         fig.legend(lines, [ln.get_label() for ln in lines], loc="outside lower center",
                    ncols=4)
-        fig.suptitle(wrap_title(title or "Miller Heiman levels per rep"), x=0.01, ha="left")
+        fig.suptitle(wrap_title(title or _("Miller Heiman levels per rep")), x=0.01,
+                     ha="left")
         return fig
     team = (stock.groupby(xcol, as_index=False)[LEVEL_COLUMNS].sum()
             if "rep" in stock.columns else stock)
@@ -370,13 +385,14 @@ def plot_levels(stock: pd.DataFrame, *, by_rep: bool = False,
     ax = axes[0, 0]
     lines = _level_lines(ax, team)
     fig.legend(lines, [ln.get_label() for ln in lines], loc="outside right upper",
-               title="Level")
-    ax.set_xlabel(time_axis(team)[1])
-    ax.set_ylabel("Number of leads and deals")
-    ax.set_title(wrap_title(title or "Miller Heiman levels: the team's stock over time"))
+               title=_("Level"))
+    ax.set_xlabel(_(time_axis(team)[1]))
+    ax.set_ylabel(_("Number of leads and deals"))
+    ax.set_title(wrap_title(title or _("Miller Heiman levels: the team's stock over time")))
     return fig
 
 
+@in_scenario_language
 def levels_chart(result, by_rep: bool = False, step_days: float = 7.0) -> Figure:
     """:func:`plot_levels` of :func:`sim.analysis.levels.level_stock` (weekly)."""
     return plot_levels(level_stock(result, step_days), by_rep=by_rep)
@@ -439,13 +455,13 @@ def plot_bookings(bookings: pd.DataFrame, *, currency: str = "USD",
         _bar_labels(ax, bars, values, format_money)
     if quotas is not None:
         one = np.all(quotas == quotas[0])
-        handles = [_quota_line(ax, quotas, "Quota" + (
+        handles = [_quota_line(ax, quotas, _("Quota") + (
             f" ({format_money(quotas[0], currency)})" if one else ""))]
         if met.any():
-            handles.append(Patch(facecolor=OKABE_ITO[0], edgecolor="black", label="Quota met"))
+            handles.append(Patch(facecolor=OKABE_ITO[0], edgecolor="black", label=_("Quota met")))
         if not met.all():
             handles.append(Patch(facecolor=OKABE_ITO[1], edgecolor="black", hatch="//",
-                                 label="Below quota"))
+                                 label=_("Below quota")))
         fig.legend(handles=handles, loc="outside lower center", ncols=3)
     noun = _money_per_period(ax, bookings["period"], period, currency, "Bookings")
     ax.set_xlim(-0.6, len(values) - 0.4)
@@ -454,7 +470,8 @@ def plot_bookings(bookings: pd.DataFrame, *, currency: str = "USD",
                                          if quotas is not None else 0, 1))
     if quotas is None and _nothing(values):
         _zero_axis(ax)
-    ax.set_title(wrap_title(title or f"Bookings per {noun.lower()}: amount of deals won"))
+    ax.set_title(wrap_title(title or _("Bookings per {period}: amount of deals won",
+                                       period=_(noun.lower()))))
     return fig
 
 
@@ -464,6 +481,7 @@ def bookings_data(result, period: str = "month") -> pd.DataFrame:
     return pd.DataFrame({"period": table.index, "bookings": table["team"].to_numpy()})
 
 
+@in_scenario_language
 def bookings_chart(result, period: str = "month", quota: float | None = None) -> Figure:
     """:func:`plot_bookings` of :func:`bookings_data`.
 
@@ -513,16 +531,16 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
     ax = axes[0, 0]
     w = 0.38
     ax.bar(x - w / 2, fc, width=w, color=OKABE_ITO[1], edgecolor="black", linewidth=1.5,
-           hatch="//", label="Forecast at the period's start")
+           hatch="//", label=_("Forecast at the period's start"))
     abars = ax.bar(x + w / 2, np.nan_to_num(actual), width=w, color=OKABE_ITO[0],
-                   edgecolor="black", linewidth=1.5, label="Actual bookings")
+                   edgecolor="black", linewidth=1.5, label=_("Actual bookings"))
     top = np.nanmax(np.r_[fc, actual, 1.0])
     if {"forecast_low", "forecast_high"} <= set(forecast.columns):
         low = forecast["forecast_low"].to_numpy(dtype=float)
         high = forecast["forecast_high"].to_numpy(dtype=float)
         ax.errorbar(x - w / 2, fc, yerr=[np.clip(fc - low, 0, None), np.clip(high - fc, 0, None)],
                     fmt="none", ecolor="black", elinewidth=3, capsize=10, capthick=3,
-                    label="Forecast range")
+                    label=_("Forecast range"))
         top = max(top, np.nanmax(np.r_[high, 1.0]))
     quota = (forecast["quota"].to_numpy(dtype=float) if "quota" in forecast.columns
              else np.full(len(fc), np.nan))
@@ -532,7 +550,7 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
     if len(fc) <= 12:
         _bar_labels(ax, abars, actual, format_money)
     for i in np.flatnonzero(np.isnan(actual)):
-        ax.text(x[i] + w / 2, 0.02 * top, "not\nclosed", ha="center", va="bottom",
+        ax.text(x[i] + w / 2, 0.02 * top, _("not\nclosed"), ha="center", va="bottom",
                 fontsize=NOTE_SIZE)
     noun = _money_per_period(ax, forecast["period"], period, currency, "Bookings")
     ax.set_ylim(0, 1.15 * top)
@@ -544,10 +562,12 @@ def plot_forecast(forecast: pd.DataFrame, *, currency: str = "USD",
     if _nothing(fc, actual, quota):
         _zero_axis(ax)
     fig.legend(loc="outside lower center", ncols=4)
-    ax.set_title(wrap_title(title or f"Forecast against actual bookings per {noun.lower()}"))
+    ax.set_title(wrap_title(title or _("Forecast against actual bookings per {period}",
+                                       period=_(noun.lower()))))
     return fig
 
 
+@in_scenario_language
 def forecast_chart(result) -> Figure:
     """:func:`plot_forecast` of the manager's forecast made at each period's start
     (:func:`sim.analysis.forecast.forecast_table`), against the actual bookings."""
@@ -600,14 +620,14 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
         s = shares[level].to_numpy() * 100
         color = LEVEL_COLORS[level]
         bars = ax.barh(y, s, left=left, height=0.7, color=color, edgecolor="white",
-                       linewidth=2, label=LEVEL_LABELS[level])
+                       linewidth=2, label=_(LEVEL_LABELS[level]))
         for bar, v in zip(bars, s, strict=True):
             if v >= 7:
                 ax.text(bar.get_x() + v / 2, bar.get_y() + bar.get_height() / 2,
                         f"{v:.0f}%", ha="center", va="center", color=text_color(color),
                         fontsize=NOTE_SIZE, fontweight="bold")
         left += s
-    ax.set_yticks(y, [r.capitalize() if r == "team" else r for r in reps])
+    ax.set_yticks(y, [_("Team") if r == "team" else r for r in reps])
     for label, rep in zip(ax.get_yticklabels(), reps, strict=True):
         if rep == "team":
             label.set_fontweight("bold")
@@ -615,14 +635,15 @@ def plot_time_by_level(time: pd.DataFrame, *, title: str | None = None) -> Figur
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 100)
     ax.xaxis.set_major_formatter(ticker.PercentFormatter(decimals=0))
-    ax.set_xlabel("Share of working hours (%)")
+    ax.set_xlabel(_("Share of working hours (%)"))
     if idle:
         _no_data(ax, "no working hours recorded")
     fig.legend(loc="outside lower center", ncols=4)
-    ax.set_title(wrap_title(title or "Where the reps' time went, by Miller Heiman level"))
+    ax.set_title(wrap_title(title or _("Where the reps' time went, by Miller Heiman level")))
     return fig
 
 
+@in_scenario_language
 def time_by_level_chart(result) -> Figure:
     """:func:`plot_time_by_level` of :func:`sim.analysis.levels.time_by_level` (reps and team)."""
     return plot_time_by_level(time_by_level(result))
@@ -670,10 +691,10 @@ def plot_cash(cash: pd.DataFrame, *, currency: str = "USD", kind: str = "bars",
         v = cash[col].to_numpy(dtype=float)
         if kind == "bars":
             ax.bar(x + (i - 1) * w, v, width=w, color=color, edgecolor="black",
-                   linewidth=1.2, hatch=hatch, label=label)
+                   linewidth=1.2, hatch=hatch, label=_(label))
         else:
             ax.plot(x, v, color=color, linestyle=style, marker=marker, markersize=11,
-                    label=label)
+                    label=_(label))
     _money_per_period(ax, cash["period"], period, currency, "Amount")
     ax.set_ylim(bottom=0)
     if _nothing(*(cash[s[0]] for s in _CASH_SERIES)):
@@ -683,10 +704,11 @@ def plot_cash(cash: pd.DataFrame, *, currency: str = "USD", kind: str = "bars",
         _no_data(ax, "no bookings, billings or cash in these periods" if len(cash)
                  else "no period in the run")
     fig.legend(loc="outside lower center", ncols=3)
-    ax.set_title(wrap_title(title or "Bookings, billings and cash"))
+    ax.set_title(wrap_title(title or _("Bookings, billings and cash")))
     return fig
 
 
+@in_scenario_language
 def cash_chart(result, period: str = "quarter") -> Figure:
     """:func:`plot_cash` of :func:`sim.analysis.cash.money_by_period`: bookings, billings
     and cash."""

@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.crm.movement import movement_of_run
+from sim.presentation.i18n import in_scenario_language, label
+from sim.presentation.i18n import text as _
 from sim.presentation.plots import style
 from sim.presentation.plots.charts import _no_data
 from sim.rules.calendar import results_periods
@@ -38,9 +40,10 @@ def plot_movement(table: pd.DataFrame, *, currency: str = "USD", period: str | N
     """
     fig, axes = style.classroom_figure()
     ax = axes[0, 0]
-    name = f" of {period}" if period else ""
     ax.set_title(style.wrap_title(
-        title or f"How the pipeline{name} moved: opening, moves, closing"))
+        title or (_("How the pipeline of {period} moved: opening, moves, closing",
+                    period=period) if period else
+                  _("How the pipeline moved: opening, moves, closing"))))
     if table.empty or not (table["changes"].abs().sum() > 0):
         _no_data(ax, "no whole period to show" if table.empty else
                  "no deal was in the period's pipeline or moved through it")
@@ -60,22 +63,25 @@ def plot_movement(table: pd.DataFrame, *, currency: str = "USD", period: str | N
     top = bottom + height
     for i, row in enumerate(table.itertuples(index=False)):
         deals = int(row.changes)  # deals moved, or changes of amount
-        noun = "change" if row.movement.startswith("Amount") else "deal"
-        label = f"{style.format_money(row.amount)}\n{deals} {noun}{'s' if deals != 1 else ''}"
-        ax.annotate(label,
+        if row.movement.startswith("Amount"):
+            count = _("{n} change" if deals == 1 else "{n} changes", n=deals)
+        else:
+            count = _("{n} deal" if deals == 1 else "{n} deals", n=deals)
+        ax.annotate(f"{style.format_money(row.amount)}\n{count}",
                     (i, top[i]), xytext=(0, 4), textcoords="offset points", ha="center",
                     va="bottom", fontsize=style.NOTE_SIZE - 2)
-    ax.set_xticks(x, [m.replace(" ", "\n") for m in table["movement"]])
-    ax.set_ylabel(f"Pipeline amount ({currency})", fontsize=style.LABEL_SIZE)
+    ax.set_xticks(x, [label(m).replace(" ", "\n") for m in table["movement"]])
+    ax.set_ylabel(_("Pipeline amount ({currency})", currency=currency),
+                  fontsize=style.LABEL_SIZE)
     style.money_axis(ax.yaxis, currency)
     ax.set_ylim(bottom=0, top=1.2 * max(float(np.max(top)), 1.0))
     ax.set_xlim(-0.6, len(table) - 0.4)
     ax.grid(axis="y", alpha=0.4)
     ax.set_axisbelow(True)
-    fig.legend(handles=[Patch(facecolor=_TOTAL, edgecolor="black", label="Pipeline"),
-                        Patch(facecolor=_UP, edgecolor="black", label="Into it / up"),
+    fig.legend(handles=[Patch(facecolor=_TOTAL, edgecolor="black", label=_("Pipeline")),
+                        Patch(facecolor=_UP, edgecolor="black", label=_("Into it / up")),
                         Patch(facecolor=_DOWN, edgecolor="black", hatch="//",
-                              label="Out of it / down")],
+                              label=_("Out of it / down"))],
                loc="outside lower center", ncols=3)
     return fig
 
@@ -89,6 +95,7 @@ def last_whole_period(result) -> str | None:
     return None if whole.empty else str(whole["period"].iloc[-1])
 
 
+@in_scenario_language
 def movement_chart(result, period: str | None = None) -> Figure:
     """:func:`plot_movement` of a run's pipeline in ``period`` (default: the last whole
     forecast period, :func:`last_whole_period`; "No data" when there is none)."""

@@ -30,6 +30,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from sim.presentation.i18n import current, using
 from sim.presentation.plots.fonts import FONTS, missing_glyphs_quiet
 
 # --- sizes for a projector, the Okabe-Ito colour-blind-safe palette ---------------------
@@ -163,12 +164,16 @@ def classroom_figure(nrows: int = 1, ncols: int = 1, figsize=FIGSIZE, **kw):
 
 
 def classroom(build: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Build a figure with the classroom style, then check its text has a font."""
+    """Build a figure with the classroom style, then check its text has a font.
+
+    The figure speaks the language of the block (:func:`sim.presentation.i18n.using`), or
+    ``lang`` ("en" or "zh"), a keyword every decorated ``plot_*`` function takes.
+    """
 
     @functools.wraps(build)
-    def wrapper(*args, **kwargs) -> Figure:
+    def wrapper(*args, lang: str | None = None, **kwargs) -> Figure:
         FONTS.setup()  # outside rc_context, which would undo it
-        with matplotlib.rc_context(RC):
+        with matplotlib.rc_context(RC), using(lang or current()):
             fig = build(*args, **kwargs)
         FONTS.check([t.get_text() for t in fig.findobj(Text)])
         return fig
@@ -195,7 +200,11 @@ def date_axis(ax, maxticks: int = 8) -> None:
     """Concise date ticks on the x axis of ``ax``, at most ``maxticks``."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=maxticks)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    # month names are English words: other languages number the months
+    numeric = {} if current() == "en" else {
+        "formats": ["%Y", "%m", "%d", "%H:%M", "%H:%M", "%S.%f"],
+        "offset_formats": ["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]}
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, **numeric))
 
 
 _PERIOD_TEXT = re.compile(r"\d{4}(Q[1-4]|-\d{2})")
@@ -236,7 +245,8 @@ def period_labels(periods: pd.Series, period: str | None) -> list[str]:
         return [str(v) for v in values]
     if period == "quarter":
         return [f"Q{d.quarter} {d.year}" for d in values]
-    return [d.strftime("%b") + (f"\n{d.year}" if i == 0 or d.month == 1 else "")
+    month = "%b" if current() == "en" else "%m"
+    return [d.strftime(month) + (f"\n{d.year}" if i == 0 or d.month == 1 else "")
             for i, d in enumerate(values)]
 
 

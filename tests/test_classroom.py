@@ -19,6 +19,7 @@ locally, and fails under CI (``CI=true``), where it must run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -99,7 +100,8 @@ def classroom(tmp_path_factory):
                 time.sleep(0.2)
         yield url
     finally:
-        os.killpg(server.pid, signal.SIGTERM)  # make, Voila and the lessons' kernels
+        with contextlib.suppress(ProcessLookupError):  # none left if make failed
+            os.killpg(server.pid, signal.SIGTERM)  # make, Voila and the lessons' kernels
         try:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -126,7 +128,7 @@ REDRAWN = """([box, old, summary]) => {
 """True once the panel shows a new figure and its summary line under it."""
 
 
-def test_make_classroom_serves_the_lessons_offline_without_code(classroom, chromium,
+def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classroom,
                                                                  tmp_path):
     before = _snapshot(LESSONS)
     requests: list[str] = []

@@ -132,19 +132,23 @@ def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classr
                                                                  tmp_path):
     before = _snapshot(LESSONS)
     requests: list[str] = []
-    shots: list[Path] = []
+
+    def shot(name: str) -> None:  # printed as it is saved, so a failure still shows them
+        path = tmp_path / f"{name}.png"
+        page.screenshot(path=path)
+        print("screenshot:", path)
+
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("request", lambda r: requests.append(r.url))
         page.on("websocket", lambda ws: requests.append(ws.url))
 
-        # the lessons' list: every numbered lesson is there, and opens as a page
+        # the lessons' list: every numbered lesson is on it
         page.goto(classroom, timeout=PAGE_MS)
         for lesson in sorted(LESSONS.glob("[0-9][0-9]_*.ipynb")):
             page.get_by_text(lesson.name, exact=True).wait_for(timeout=REDRAW_MS)
-        shots.append(tmp_path / "lessons.png")
-        page.screenshot(path=shots[-1])
+        shot("lessons")
 
         for lesson, (slider, summary) in LESSON_PANELS.items():
             page.goto(f"{classroom}voila/render/{lesson}", timeout=PAGE_MS)
@@ -159,8 +163,7 @@ def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classr
             first, shown = _figure(panel), _summary(panel)
             assert summary.search(shown), f"{lesson}: the panel says {shown!r}"
             panel.scroll_into_view_if_needed()
-            shots.append(tmp_path / f"{lesson}.before.png")
-            page.screenshot(path=shots[-1])
+            shot(f"{lesson}.before")
 
             # one step to the right (a keyboard move, as a learner can)
             handle = panel.query_selector_all(".widget-slider .noUi-handle")[slider]
@@ -170,11 +173,9 @@ def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classr
                                    timeout=REDRAW_MS)
             assert _figure(panel) != first
             assert summary.search(_summary(panel)), f"{lesson}: {_summary(panel)!r}"
-            shots.append(tmp_path / f"{lesson}.after.png")
-            page.screenshot(path=shots[-1])
+            shot(f"{lesson}.after")
         browser.close()
 
-    print("screenshots:", *shots, sep="\n  ")
     outside = [url for url in requests
                if not url.startswith(("data:", "blob:", classroom,
                                       classroom.replace("http://", "ws://", 1)))]

@@ -107,6 +107,7 @@ def classroom(tmp_path_factory):
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+        print(f"make classroom's output ({log_path}):\n{log_path.read_text()[-4000:]}")
 
 
 def _summary(panel) -> str:
@@ -144,10 +145,11 @@ def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classr
         page.on("request", lambda r: requests.append(r.url))
         page.on("websocket", lambda ws: requests.append(ws.url))
 
-        # the lessons' list: every numbered lesson is on it
+        # the lessons' list: every numbered lesson is on it (Voila's tree page is a small
+        # JupyterLab app that lists the folder once its scripts have loaded)
         page.goto(classroom, timeout=PAGE_MS)
         for lesson in sorted(LESSONS.glob("[0-9][0-9]_*.ipynb")):
-            page.get_by_text(lesson.name, exact=True).wait_for(timeout=REDRAW_MS)
+            page.get_by_text(lesson.name, exact=True).wait_for(timeout=PAGE_MS)
         shot("lessons")
 
         for lesson, (slider, summary) in LESSON_PANELS.items():

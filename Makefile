@@ -6,7 +6,7 @@ UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: run test check lab bench clean
+.PHONY: run test check lab classroom bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -52,6 +52,20 @@ lesson-copies:
 	    elif [ "$$f" -nt "$$copy" ]; then echo "kept your $$copy ($$f is newer: delete \
 	your copy, or rename it, to get the new one)"; fi; \
 	done
+
+# The classroom page: Voila serves every lessons/NN_*.ipynb as a page of text, figures and
+# controls, with no code shown (Voila's default), on 127.0.0.1 only, and nothing fetched from
+# outside: the template lessons/.jupyter/voila/templates/classroom (found through
+# JUPYTER_PATH) is Voila's lab template less its CDN stylesheets; lessons/.jupyter/voila.py
+# (found through JUPYTER_CONFIG_PATH) works around nbclient's stall. Voila never saves a
+# notebook, so learners leave lessons/ as it was. CLASSROOM_PORT picks the port (Voila takes
+# the next free one if it is busy, and prints the URL); CLASSROOM_FLAGS adds options.
+CLASSROOM_PORT  := 8866
+CLASSROOM_FLAGS :=
+classroom: $(DEV_STAMP)
+	JUPYTER_PATH=$(CURDIR)/lessons/.jupyter JUPYTER_CONFIG_PATH=$(CURDIR)/lessons/.jupyter \
+	    $(VENV)/bin/voila lessons --no-browser \
+	    --Voila.ip=127.0.0.1 --Voila.port=$(CLASSROOM_PORT) --template=classroom $(CLASSROOM_FLAGS)
 
 bench: $(DEV_STAMP)
 	$(PY) bench/bench_engine.py

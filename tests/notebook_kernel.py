@@ -1,28 +1,15 @@
 """Run notebooks in a real Jupyter kernel, as a learner's JupyterLab would.
 
 The tests execute every lesson with nbclient in the venv's ``python3`` kernel (ipykernel).
-:class:`PollingNotebookClient` works around a race in the client that otherwise stalls a
-cell until its timeout; :func:`run_notebook` runs one notebook and times each cell, and
-:func:`run_notebooks` runs several at once, one process each. :func:`cells_of` builds a
-notebook from chosen cells of a lesson (an exercise with a learner's answer, say).
-
-The race (seen with nbclient 0.11, jupyter_client 8.10, pyzmq 27)
------------------------------------------------------------------
-nbclient emulates the ``ipywidgets.Output`` widget: every output captured into one makes
-it call ``sync_state()``, which *sends* a comm message on the shell channel while the
-client is *awaiting* the cell's execute reply on that same channel.
-``jupyter_client.Session.send`` sends through a plain (non-asyncio) copy of the asyncio
-socket, which skips pyzmq's wake-up of the receive already pending on it. The kernel's
-reply, sent on time, then sits unread until the per-cell timeout fires (minutes). How
-often depends on timing: of 150 cells each showing a value in an Output widget, 5 to 15
-stalled so here, more on a busy machine. JupyterLab does not stall (its client is a
-browser), so the lessons are fine; the harness polls the shell channel in short slices
-instead of one long wait, and every slice looks at the socket afresh.
+:class:`~sim.presentation.kernels.PollingNotebookClient` works around a race in the client
+(explained there) that otherwise stalls a cell until its timeout; :func:`run_notebook` runs
+one notebook and times each cell, and :func:`run_notebooks` runs several at once, one
+process each. :func:`cells_of` builds a notebook from chosen cells of a lesson (an exercise
+with a learner's answer, say).
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import multiprocessing
 import os
@@ -32,64 +19,18 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from queue import Empty
 
 import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_core.utils import ensure_async
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-SLICE_SECONDS = 0.2
-"""How long one wait on the shell channel lasts before the socket is polled again: short
-against a cell's run time (a missed reply costs at most this), long enough to cost no CPU."""
+from sim.presentation.kernels import PollingNotebookClient
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 """The colours of IPython's tracebacks, taken out of the texts the tests read."""
 
 FAST_ENV = {"FUNNEL_FAST": "1"}
 """What the lessons read to run in fast mode (``sim.presentation.widgets.fast_mode``)."""
-
-
-class PollingNotebookClient(NotebookClient):
-    """An nbclient ``NotebookClient`` that waits for each execute reply in short slices.
-
-    Only the wait for the cell's reply on the shell channel differs from nbclient's own
-    ``_async_poll_for_reply``: see the module's docstring for the race it avoids. The
-    per-cell ``timeout`` still holds: past it the cell fails with ``CellTimeoutError``.
-    """
-
-    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg,
-                                    task_poll_kernel_alive):
-        assert self.kc is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                msg = await ensure_async(self.kc.shell_channel.get_msg(timeout=SLICE_SECONDS))
-            except Empty:
-                if deadline is None or time.monotonic() < deadline:
-                    continue
-                task_poll_kernel_alive.cancel()
-                await self._async_check_alive()
-                reply = await self._async_handle_timeout(timeout, cell)  # raises by default
-                if reply is None:
-                    deadline = None
-                    continue
-                msg = {**reply, "parent_header": {"msg_id": msg_id}}
-            if msg["parent_header"].get("msg_id") != msg_id:
-                continue
-            if self.record_timing:
-                cell["metadata"]["execution"]["shell.execute_reply"] = msg["header"]["date"]
-            try:  # the outputs of the cell follow on the iopub channel
-                await asyncio.wait_for(task_poll_output_msg, self.iopub_timeout)
-            except (TimeoutError, Empty):
-                if self.raise_on_iopub_timeout:
-                    task_poll_kernel_alive.cancel()
-                    raise CellTimeoutError.error_from_timeout_and_cell(
-                        "Timeout waiting for IOPub output", self.iopub_timeout, cell) from None
-                self.log.warning("Timeout waiting for IOPub output")
-            task_poll_kernel_alive.cancel()
-            return msg
 
 
 @dataclass

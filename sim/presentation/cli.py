@@ -66,6 +66,7 @@ from sim.presentation.commands.support import (
     say,
     seed_arg,
     silence_stdout,
+    write_out,
 )
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
@@ -400,14 +401,7 @@ def _run(args) -> int:
     else:
         say(format_kpis(sc, k))
     if out is not None:
-        flush_stdout()  # the summary is shown before the files are written
-        try:
-            written = write_run(result, out)
-        except OSError as exc:  # the place changed, or filled up, while the run was going on
-            raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; nothing "
-                             "was written") from None
-        if not args.json:
-            say(f"\nwrote {len(written)} files to {out}")
+        write_out(out, lambda: write_run(result, out), quiet=args.json)
     if args.open:
         _open_report(result, out)
     return 0

@@ -38,6 +38,7 @@ from sim.presentation.commands.support import (
     say,
     seed_arg,
     whole_number,
+    write_out,
 )
 
 TOP_DEALS = 10
@@ -135,13 +136,7 @@ def stress(args) -> int:
     if out is not None:
         from sim.presentation.stress_report import write_stress
 
-        try:
-            written = write_stress(result, out, args.pipeline)
-        except OSError as exc:
-            raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; nothing "
-                             "was written") from None
-        if not args.json:
-            say(f"\nwrote {len(written)} files to {out}")
+        write_out(out, lambda: write_stress(result, out, args.pipeline), quiet=args.json)
     return 0
 
 

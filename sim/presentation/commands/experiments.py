@@ -31,12 +31,12 @@ from sim.presentation.commands.support import (
     fmt_number,
     jsonable,
     load_for_run,
-    os_reason,
     replications_arg,
     results_period,
     say,
     seed_arg,
     whole_number,
+    write_out,
 )
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import POLICY_NAMES
@@ -308,13 +308,7 @@ def _write_sweep(out, sc, tidy, summary, kpi: str, quiet: bool) -> None:
 def _write(out, contents: dict, quiet: bool) -> None:
     from sim.presentation.output import write_folder
 
-    try:
-        written = write_folder(out, contents)
-    except OSError as exc:  # the place changed, or filled up, while the runs went on
-        raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; nothing "
-                         "was written") from None
-    if not quiet:
-        say(f"\nwrote {len(written)} files to {out}")
+    write_out(out, lambda: write_folder(out, contents), quiet=quiet)
 
 
 # -- funnel warmup --------------------------------------------------------------------------

@@ -14,7 +14,13 @@ from __future__ import annotations
 import json
 
 from sim.presentation.commands import crm_options
-from sim.presentation.commands.support import UsageError, check_out_dir, fmt_money, jsonable, say
+from sim.presentation.commands.support import (
+    check_out_dir,
+    fmt_money,
+    jsonable,
+    say,
+    write_out,
+)
 
 
 def register(subparsers) -> None:
@@ -75,14 +81,8 @@ def handler(args) -> int:
                 f" {row.deals:>5d} deals {fmt_money(row.amount):>14s}")
     if out is not None:
         figure = plot_movement(table, period=shown)
-        try:
-            written = write_folder(out, {
-                "movement.csv": lambda fh: table.to_csv(fh, index=False),
-                "category_changes.csv": lambda fh: changes.to_csv(fh, index=False),
-                "movement.png": lambda fh: fh.write(to_png_bytes(figure))})
-        except OSError as exc:  # the place changed, or filled up, meanwhile
-            raise UsageError(f"--out: {out} could not be written: {exc.strerror or exc}; "
-                             "nothing was written") from None
-        if not args.json:
-            say(f"\nwrote {len(written)} files to {out}")
+        write_out(out, lambda: write_folder(out, {
+            "movement.csv": lambda fh: table.to_csv(fh, index=False),
+            "category_changes.csv": lambda fh: changes.to_csv(fh, index=False),
+            "movement.png": lambda fh: fh.write(to_png_bytes(figure))}), quiet=args.json)
     return 0

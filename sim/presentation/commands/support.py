@@ -18,7 +18,7 @@ import math
 import os
 import secrets
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from sim.scenario.schema import POLICY_NAMES, Scenario
@@ -204,6 +204,21 @@ def check_out_dir(out: str) -> Path:
                          "directory; nothing was written")
     try_writing_in(parent, f"--out: {out} cannot be created in {parent}")
     return path
+
+
+def write_out(out: Path, write: Callable[[], list[Path]], quiet: bool = False) -> list[Path]:
+    """Write a command's ``--out`` folder with ``write()`` (all or nothing), and say how many
+    files went where unless ``quiet``; a folder that cannot be written after all (it changed,
+    or the disk filled up, while the command ran) is a :class:`UsageError`."""
+    flush_stdout()  # what the command printed comes before the files are written
+    try:
+        written = write()
+    except OSError as exc:
+        raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; nothing "
+                         "was written") from None
+    if not quiet:
+        say(f"\nwrote {len(written)} files to {out}")
+    return written
 
 
 def try_writing_in(folder: Path, what: str) -> None:

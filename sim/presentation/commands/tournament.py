@@ -27,11 +27,11 @@ from sim.presentation.commands.support import (
     check_out_dir,
     fmt_money,
     jsonable,
-    os_reason,
     results_period,
     say,
     seed_arg,
     whole_number,
+    write_out,
 )
 from sim.scenario.errors import ScenarioError
 
@@ -150,13 +150,7 @@ def handler(args) -> int:
     if out is not None:
         from sim.presentation.debrief import write_debrief
 
-        try:
-            written = write_debrief(tour, out, skipped)
-        except OSError as exc:
-            raise UsageError(f"--out: {out} could not be written: {os_reason(exc)}; "
-                             "nothing was written") from None
-        if not args.json:
-            say(f"\nwrote {len(written)} files to {out}")
+        write_out(out, lambda: write_debrief(tour, out, skipped), quiet=args.json)
     return 0
 
 

@@ -13,7 +13,6 @@ import pytest
 from sim.experiments.tournament import (
     MIN_QUARTERS,
     Team,
-    check_weights,
     quarters_days,
     run_tournament,
     seed_hash,
@@ -24,7 +23,7 @@ from sim.presentation.commands.tournament import weights_arg
 from sim.presentation.debrief import build_debrief
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario, save_scenario
-from sim.scenario.submission import parse_submission
+from sim.scenario.submission import check_weights, parse_submission
 from sim.scenario.variants import vary
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -63,7 +63,13 @@ from sim.analysis.volatility import bookings_by_period, prospecting_hours
 from sim.experiments.runner import compare, paired_difference
 from sim.rules.calendar import period_table, results_periods
 from sim.scenario.schema import Policy, Scenario
-from sim.scenario.submission import Submission, apply_submission
+from sim.scenario.submission import (
+    DEFAULT_WEIGHTS,
+    WEIGHT_METRICS,
+    Submission,
+    apply_submission,
+    check_weights,
+)
 from sim.scenario.variants import policy_changes, vary
 
 MIN_QUARTERS = 8
@@ -75,12 +81,7 @@ SEED_HASH_PREFIX = "funnel-tournament-seed:"
 REFERENCE = "reference"
 """The label of the reference strategy when it is not one of the teams."""
 
-WEIGHT_METRICS = {"bookings": "bookings", "cash": "cash_collected",
-                  "forecast": "forecast_error"}
-"""Composite weight name -> the metric it weighs."""
 
-DEFAULT_WEIGHTS = {"bookings": 0.5, "cash": 0.3, "forecast": 0.2}
-"""The composite's weights when the trainer sets none."""
 
 LOWER_IS_BETTER = ("forecast_error",)
 
@@ -135,39 +136,6 @@ def tournament_scenario(scenario: Scenario, seed: int | None = None) -> tuple[Sc
         scenario = vary(scenario, {"horizon_days": need},
                         source=f"the tournament's {MIN_QUARTERS} quarters")
     return scenario, "; ".join(note)
-
-
-def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
-    """The composite's weights, checked and scaled to sum to one.
-
-    Parameters
-    ----------
-    weights : mapping
-        ``bookings``, ``cash`` and/or ``forecast`` -> a finite number, 0 or more; a name
-        left out weighs 0. At least one weight must be above 0.
-
-    Raises
-    ------
-    ValueError
-        Naming the weight, its value and the rule.
-    """
-    if not isinstance(weights, Mapping):
-        raise ValueError(f"weights must be a mapping such as {DEFAULT_WEIGHTS}, not "
-                         f"{type(weights).__name__}")
-    out = dict.fromkeys(WEIGHT_METRICS, 0.0)
-    for name, value in weights.items():
-        if name not in WEIGHT_METRICS:
-            raise ValueError(f"{name}: is not a weight: the weights are "
-                             f"{', '.join(WEIGHT_METRICS)}")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-                math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name}: value {value!r} is not allowed: a weight must be a "
-                             "finite number, 0 or more")
-        out[name] = float(value)
-    total = sum(out.values())
-    if total <= 0:
-        raise ValueError("at least one weight must be above 0")
-    return {name: w / total for name, w in out.items()}
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,7 @@ from sim.presentation.commands.support import (
     silence_stdout,
     write_out,
 )
+from sim.rules.dates import last_date
 from sim.scenario.errors import ScenarioError
 from sim.scenario.files import load_scenario
 from sim.scenario.schema import Scenario
@@ -439,8 +440,6 @@ def _fmt_cv(x) -> str:
 def format_kpis(sc: Scenario, k: dict) -> str:
     """A readable KPI summary; a figure that is undefined shows as ``n/a`` with the
     reason."""
-    from sim.rules.calendar import last_date
-
     cur = sc.currency
 
     def money(x):

@@ -19,7 +19,7 @@ from sim.presentation.output import write_folder
 from sim.presentation.plots import format_money
 from sim.presentation.plots.tournament import plot_prospecting_swings, plot_team_bookings
 from sim.presentation.report import CSS, NA, _esc, _figure, _no_data, _table
-from sim.rules.calendar import last_date
+from sim.rules.dates import last_date
 
 
 def _ci_text(row, metric: str, fmt) -> str:

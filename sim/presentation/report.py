@@ -29,7 +29,8 @@ from sim.crm.movement import MOVEMENT_COLUMNS, movement_of_run
 from sim.presentation import plots
 from sim.presentation.i18n import HTML_LANG, label, using
 from sim.presentation.i18n import text as _
-from sim.rules.calendar import last_date, results_periods
+from sim.rules.calendar import results_periods
+from sim.rules.dates import last_date
 from sim.rules.reps import has_plan, rep_names
 from sim.scenario.files import to_toml
 

@@ -42,13 +42,6 @@ def in_period(day, horizon: float):
     return (day >= 0) & (day < horizon)
 
 
-def last_date(scenario) -> dt.date:
-    """The last calendar day of the results period (``horizon_days`` from ``start_date``,
-    a part day counting as a day)."""
-    days = max(math.ceil(scenario.horizon_days) - 1, 0)
-    return scenario.start_date + dt.timedelta(days=days)
-
-
 def _show(ts: pd.Timestamp) -> str:
     return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.strftime("%Y-%m-%d %H:%M")
 

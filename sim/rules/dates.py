@@ -42,3 +42,10 @@ def add_months(date: dt.date, months: int) -> dt.date:
     """
     year, month = divmod(date.year * 12 + date.month - 1 + months, 12)
     return dt.date(year, month + 1, min(date.day, monthrange(year, month + 1)[1]))
+
+
+def last_date(scenario) -> dt.date:
+    """The last calendar day of the results period (``horizon_days`` from ``start_date``,
+    a part day counting as a day)."""
+    days = max(math.ceil(scenario.horizon_days) - 1, 0)
+    return scenario.start_date + dt.timedelta(days=days)

@@ -23,7 +23,9 @@ per problem, ``field: value X is not allowed: rule``, in a
 
 from __future__ import annotations
 
+import math
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
@@ -188,3 +190,44 @@ def apply_submission(scenario: Scenario, submission: Submission,
         if member.policy is not None:
             changes[f"team.members[{i}].policy"] = None
     return vary(scenario, changes, source=source)
+
+
+DEFAULT_WEIGHTS = {"bookings": 0.5, "cash": 0.3, "forecast": 0.2}
+"""The composite's weights when the trainer sets none."""
+
+WEIGHT_METRICS = {"bookings": "bookings", "cash": "cash_collected",
+                  "forecast": "forecast_error"}
+"""Composite weight name -> the metric it weighs."""
+
+
+def check_weights(weights: Mapping[str, float]) -> dict[str, float]:
+    """The composite's weights, checked and scaled to sum to one.
+
+    Parameters
+    ----------
+    weights : mapping
+        ``bookings``, ``cash`` and/or ``forecast`` -> a finite number, 0 or more; a name
+        left out weighs 0. At least one weight must be above 0.
+
+    Raises
+    ------
+    ValueError
+        Naming the weight, its value and the rule.
+    """
+    if not isinstance(weights, Mapping):
+        raise ValueError(f"weights must be a mapping such as {DEFAULT_WEIGHTS}, not "
+                         f"{type(weights).__name__}")
+    out = dict.fromkeys(WEIGHT_METRICS, 0.0)
+    for name, value in weights.items():
+        if name not in WEIGHT_METRICS:
+            raise ValueError(f"{name}: is not a weight: the weights are "
+                             f"{', '.join(WEIGHT_METRICS)}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name}: value {value!r} is not allowed: a weight must be a "
+                             "finite number, 0 or more")
+        out[name] = float(value)
+    total = sum(out.values())
+    if total <= 0:
+        raise ValueError("at least one weight must be above 0")
+    return {name: w / total for name, w in out.items()}

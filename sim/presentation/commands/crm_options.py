@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import re
 
+from sim.crm.fields import fields_of, header_key
 from sim.presentation.commands.support import UsageError
 
 _FIELD = re.compile(r"[a-z_]+")
@@ -114,7 +115,6 @@ def read_crm(args, opportunities, history=None):
     CrmFileError
         For a file that cannot be read.
     """
-    from sim.crm.fields import fields_of
     from sim.crm.reader import read_history, read_opportunities
 
     kw = reader_kwargs(args)
@@ -146,7 +146,6 @@ def read_crm(args, opportunities, history=None):
 def _same_header(column: str, frames: dict) -> list[str]:
     """The headers of the frames that ``column`` names (exactly, or up to case and
     spacing)."""
-    from sim.crm.fields import header_key
 
     return [h for df in frames.values() for h in df.attrs["headers"]
             if h == column or header_key(h) == header_key(column)]

@@ -39,6 +39,7 @@ from sim.presentation.commands.support import (
     write_out,
 )
 from sim.scenario.errors import ScenarioError
+from sim.scenario.files import to_toml
 from sim.scenario.schema import POLICY_NAMES
 from sim.scenario.variants import parse_values
 
@@ -295,7 +296,6 @@ def _print_sweep(summary, shown: list[str], cells, replications: int) -> None:
 def _write_sweep(out, sc, tidy, summary, kpi: str, quiet: bool) -> None:
     from sim.presentation.plots.experiments import plot_sweep
     from sim.presentation.plots.style import to_png_bytes
-    from sim.scenario.files import to_toml
 
     png = to_png_bytes(plot_sweep(summary, kpi, currency=sc.currency))
     contents = {"sweep_tidy.csv": lambda fh: tidy.to_csv(fh, index=False),
@@ -381,7 +381,6 @@ def _print_warmup(sc, study, measures: list[str], replications: int) -> None:
 def _write_warmup(out, sc, study, measures: list[str], quiet: bool) -> None:
     from sim.presentation.plots.experiments import plot_warmup
     from sim.presentation.plots.style import to_png_bytes
-    from sim.scenario.files import to_toml
 
     png = to_png_bytes(plot_warmup(study.table, study.advice, warmup_days=sc.warmup_days,
                                    measures=measures, currency=sc.currency))

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sim.rules.dates import last_date
 from sim.scenario.schema import POLICY_NAMES, Scenario
 from sim.scenario.shipped import DEFAULT, open_scenario
 from sim.scenario.variants import policy_changes, vary
@@ -146,8 +147,6 @@ def load_for_run(args) -> tuple[Scenario, str]:
 
 def results_period(sc: Scenario) -> str:
     """``60-day results period (2026-01-01 to 2026-03-01)``."""
-    from sim.rules.calendar import last_date
-
     return f"{sc.horizon_days:g}-day results period ({sc.start_date} to {last_date(sc)})"
 
 

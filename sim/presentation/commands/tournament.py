@@ -33,7 +33,15 @@ from sim.presentation.commands.support import (
     whole_number,
     write_out,
 )
+from sim.rules.dates import last_date
 from sim.scenario.errors import ScenarioError
+from sim.scenario.shipped import open_scenario
+from sim.scenario.submission import (
+    WEIGHT_METRICS,
+    check_weights,
+    find_submissions,
+    load_submission,
+)
 
 DEFAULT_REPLICATIONS = 20
 WEIGHTS_HELP = "bookings=0.5,cash=0.3,forecast=0.2"
@@ -71,7 +79,6 @@ def _replications(text: str) -> int:
 def weights_arg(text: str) -> dict[str, float]:
     """``--weights``: ``name=value`` pairs separated by commas; names ``bookings``,
     ``cash``, ``forecast``; values finite numbers, 0 or more, not all 0."""
-    from sim.experiments.tournament import WEIGHT_METRICS, check_weights
 
     weights: dict[str, float] = {}
     for part in text.split(","):
@@ -100,7 +107,6 @@ def weights_arg(text: str) -> dict[str, float]:
 def _load_teams(scenario, folder: str):
     """The valid teams, and the skipped files with their problems (reported on stderr)."""
     from sim.experiments.tournament import Team
-    from sim.scenario.submission import find_submissions, load_submission
 
     teams, skipped, seen = [], [], {}
     for path in find_submissions(folder):
@@ -124,7 +130,6 @@ def _load_teams(scenario, folder: str):
 
 def handler(args) -> int:
     from sim.experiments.tournament import run_tournament, tournament_scenario
-    from sim.scenario.shipped import open_scenario
 
     out = check_out_dir(args.out) if args.out is not None else None
     sc, _ = open_scenario(args.scenario)
@@ -170,8 +175,6 @@ def _versus(row, metric: str) -> dict:
 def as_json(tour, skipped: list[dict]) -> dict:
     """The ranking as one JSON-ready dict (see the README's "Run a tournament")."""
     from sim.experiments.tournament import SEED_HASH_PREFIX, VERSUS_METRICS
-    from sim.rules.calendar import last_date
-
     sc = tour.scenario
     rows = []
     for row in tour.leaderboard.to_dict(orient="records"):

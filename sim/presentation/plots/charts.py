@@ -54,7 +54,8 @@ from sim.presentation.plots.style import (
     time_axis,
     wrap_title,
 )
-from sim.rules.calendar import last_date, to_date
+from sim.rules.calendar import to_date
+from sim.rules.dates import last_date
 
 NO_DATA = "No data"
 """How a chart with nothing to draw begins the sentence it shows instead."""

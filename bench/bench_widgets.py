@@ -1,6 +1,6 @@
 """How fast the lessons' panels answer a slider move.
 
-Every panel of :data:`sim.presentation.widgets.LESSON_PANELS` is built on its lesson's
+Every panel of :data:`sim.presentation.panels.LESSON_PANELS` is built on its lesson's
 scenario (full length, as a learner runs it, not fast mode) and driven headless through
 the widgets' own callbacks: the bench sets a control's ``value``, which runs the panel's
 observer, and times until the output is redrawn: the variant validated, the simulation
@@ -34,7 +34,8 @@ import ipywidgets as widgets
 from IPython.core.displaypub import CapturingDisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
-from sim.presentation.widgets import LESSON_PANELS, Panel
+from sim.presentation.panels import LESSON_PANELS
+from sim.presentation.widgets import Panel
 from sim.scenario.shipped import load_shipped
 
 TARGET_SECONDS = 1.0

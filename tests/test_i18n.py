@@ -22,9 +22,11 @@ from sim.crm.movement import MOVES
 from sim.experiments.runner import simulate
 from sim.presentation import cli, i18n, report
 from sim.presentation.i18n import ZH, MissingText, placeholders, text, using
+from sim.presentation.panels import LESSON_PANELS
+from sim.presentation.panels.stages import funnel_panel
 from sim.presentation.plots import charts, fonts
 from sim.presentation.plots.style import LEVEL_LABELS
-from sim.presentation.widgets import LESSON_PANELS, RUNNING, funnel_panel
+from sim.presentation.widgets import RUNNING
 from sim.scenario.files import load_scenario
 from sim.scenario.variants import vary
 

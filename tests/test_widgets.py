@@ -6,9 +6,9 @@ import pytest
 
 import sim.presentation.widgets as widgets_module
 from sim import ScenarioError, vary
+from sim.presentation.panels import LESSON_PANELS
+from sim.presentation.panels.miller_heiman import PANEL_YEAR
 from sim.presentation.widgets import (
-    LESSON_PANELS,
-    PANEL_YEAR,
     RUNNING,
     Choice,
     Panel,

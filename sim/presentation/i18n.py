@@ -502,5 +502,29 @@ ZH: dict[str, str] = {
         "签单总额 {bookings} {currency} | 开发客户工时波动 {swing} | 因疏于跟进而丢单 {neglect}",
     "DSO: {dso} days; cash collected over the year: {cash} {currency}":
         "应收账款周转天数：{dso} 天；全年回款：{cash} {currency}",
+    # -- the lessons' exercises
+    "Check": "检查", "Show a hint": "显示提示", "Your answer": "你的答案",
+    "Choose an answer first.": "请先选择一个答案。", "Right.": "正确。", "Not quite.": "不太对。",
+    "This run gives {answer}.": "本次运行的结果是 {answer}。",
+    # -- lesson 00: start here
+    # (end of lesson 00)
+    # -- lesson 01: leads and channels
+    # (end of lesson 01)
+    # -- lesson 02: stages and win rates
+    # (end of lesson 02)
+    # -- lesson 03: the sales cycle and velocity
+    # (end of lesson 03)
+    # -- lesson 04: the opportunity view and the forecast
+    # (end of lesson 04)
+    # -- lesson 05: the limits of the classic funnel
+    # (end of lesson 05)
+    # -- lesson 06: Miller Heiman and the roller-coaster
+    # (end of lesson 06)
+    # -- lesson 07: contracts, orders and collections
+    # (end of lesson 07)
+    # -- lesson 08: the manager's stress test
+    # (end of lesson 08)
+    # -- lesson 09: trusting a simulation
+    # (end of lesson 09)
 }
 """The Chinese of every text, by its English (the key)."""

@@ -6,9 +6,9 @@ every change, runs it, and hands the result to the lesson's ``show`` function. A
 impossible setting never reaches the engine: the panel shows the field, the value and
 the rule in plain words, and keeps the last good picture.
 
-The lessons' panels are built here (:data:`LESSON_PANELS`), so that they can be tested and
-timed outside a notebook (``bench/bench_widgets.py``). A panel answers a slider move
-within about a second: it runs one replication, shows "running…" meanwhile, and keeps
+The lessons' panels are built with it in :mod:`sim.presentation.panels` (one module per
+lesson), so that they can be tested and timed outside a notebook. A panel answers a slider
+move within about a second: it runs one replication, shows "running…" meanwhile, and keeps
 the results of the settings already seen. :func:`claim` states a lesson's key claim: the
 lesson tests (fast mode) fail when it does not hold.
 """
@@ -25,11 +25,8 @@ import annotated_types
 import ipywidgets as widgets
 from IPython.display import display
 
-from sim.analysis import cash, volatility
-from sim.analysis.levels import level_stock
 from sim.experiments.runner import simulate
-from sim.presentation import plots
-from sim.presentation.i18n import text, using
+from sim.presentation.i18n import check_language, text, using
 from sim.scenario.errors import ScenarioError
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import field_value, parse_path, vary
@@ -108,7 +105,7 @@ class Panel:
         ``run(scenario) -> result``; one replication by default.
     lang : {"en", "zh"}, optional
         The language of the panel's messages and of what ``show`` draws (its figures and
-        :func:`sim.presentation.i18n.text`); the scenario's ``language`` by default. The
+        :func:`sim.presentation.i18n.text`); :func:`lesson_language` by default. The
         controls' labels are given in it.
 
     Attributes
@@ -124,7 +121,7 @@ class Panel:
                  run: Callable | None = None, lang: str | None = None):
         check_controls(scenario, controls)
         self.scenario = scenario
-        self.lang = lang or scenario.language
+        self.lang = lang or lesson_language(scenario)
         self.controls = list(controls)
         self.show = show
         self.run = run or simulate
@@ -202,6 +199,12 @@ class Panel:
         self.update()
 
 
+def draw(figure) -> None:
+    """Show a figure or table in a panel's output (a panel's ``show`` calls this, so that a
+    test or the bench can watch what the panels draw in one place)."""
+    display(figure)
+
+
 RUNNING = '<p style="color:#555">running…</p>'
 """The message line while a panel simulates (in English)."""
 
@@ -209,6 +212,24 @@ RUNNING = '<p style="color:#555">running…</p>'
 def _running(lang: str) -> str:
     """:data:`RUNNING` in ``lang``."""
     return f'<p style="color:#555">{text("running…", lang)}</p>'
+
+
+LANGUAGE_VARIABLE = "FUNNEL_LANG"
+"""The environment variable that sets the lessons' language for a whole room
+(``make classroom CLASSROOM_LANG=zh`` and ``make lab LESSON_LANG=zh`` set it)."""
+
+
+def lesson_language(scenario: Scenario | None = None) -> str:
+    """The language a lesson's widgets speak: :data:`LANGUAGE_VARIABLE` if set (a trainer's
+    choice for the room), else the scenario's ``language``, else English.
+
+    >>> lesson_language(Scenario(language="zh")) if "FUNNEL_LANG" not in os.environ else "zh"
+    'zh'
+    """
+    chosen = os.environ.get(LANGUAGE_VARIABLE, "").strip()
+    if chosen:
+        return check_language(chosen)
+    return scenario.language if scenario is not None else "en"
 
 
 def fast_mode() -> bool:
@@ -232,96 +253,3 @@ def claim(holds: bool, text: str) -> None:
         raise AssertionError(f"the lesson claims that {text}, but this run does not show it")
     print(f"Note: this run does not show that {text}. Chance plays a part; if you changed "
           "a setting above, that may be why.")
-
-
-# --- the lessons' panels ------------------------------------------------------------------
-
-
-def funnel_panel(scenario: Scenario, lang: str | None = None) -> Panel:
-    """Lesson 1's panel: the team's size, the proposal stage's win rate and the outbound
-    advertising budget; shows the funnel at the end of the run and the key figures.
-
-    ``lang`` ("en" or "zh", the scenario's ``language`` by default) is the language of its
-    labels, figures and summary line; so for every panel here."""
-    lang = lang or scenario.language
-    campaign = next(i for i, c in enumerate(scenario.channels) if c.kind == "outbound_campaign")
-    name = scenario.channels[campaign].name
-
-    def show(run) -> None:
-        display(plots.funnel_chart(run))
-        k = run.kpis()
-        print(text("Leads {leads}, opportunities {opportunities}, won {won}, win rate "
-                   "{win_rate}, bookings {bookings} {currency}", lang, leads=k["leads"],
-                   opportunities=k["opportunities"], won=k["won"],
-                   win_rate=f"{k['win_rate']:.0%}", bookings=f"{k['bookings']:,.0f}",
-                   currency=run.scenario.currency))
-
-    return Panel(scenario, [
-        Slider("team.reps", text("Reps", lang), 2, 10, 1, integer=True),
-        Slider("stages[2].win_rate", text("Proposal win rate", lang), 0.3, 0.9, 0.05),
-        Slider(f"channels[{campaign}].budget_per_month",
-               text("{channel} budget per month", lang, channel=name), 0, 20000, 1000),
-    ], show=show, lang=lang)
-
-
-PANEL_YEAR = {"horizon_days": 365.0, "warmup_days": 120.0}
-"""The roller-coaster panel simulates one year after a four-month warm-up, whatever the
-lesson's scenario says: long enough for a sales cycle to swing a few times, short enough
-to answer a move in about a second (at the highest prospecting targets the reps' task
-lists grow long and a two-year run took several seconds)."""
-
-
-def roller_coaster_panel(scenario: Scenario, lang: str | None = None) -> Panel:
-    """Lesson 2's panel: the policy and the prospecting target; shows each rep's four
-    levels over one simulated year (:data:`PANEL_YEAR`), bookings per quarter, and the
-    swing of prospecting hours."""
-    lang = lang or scenario.language
-
-    def show(run) -> None:
-        k = run.kpis()
-        hours = volatility.prospecting_hours(run)
-        swing = sum(volatility.cv(hours[rep]) for rep in hours) / max(1, hours.shape[1])
-        print(text("total bookings {bookings} {currency} | swing of prospecting hours "
-                   "{swing} | deals lost to neglect {neglect}", lang,
-                   bookings=f"{k['bookings']:,.0f}", currency=run.scenario.currency,
-                   swing=f"{swing:.2f}", neglect=k["lost_to_neglect"]))
-        display(plots.plot_levels(level_stock(run, 7.0), by_rep=True))
-        display(plots.bookings_chart(run, "quarter"))
-
-    prospecting = next(i for i, c in enumerate(scenario.channels)
-                       if c.kind == "outbound_prospecting")
-    return Panel(scenario, [
-        Choice("policy.name", text("Policy", lang),
-               ("miller_heiman", "close_first", "classic", "fifo")),
-        Slider(f"channels[{prospecting}].target_hours_per_week",
-               text("Prospecting target (hours/week)", lang), 0, 30, 2),
-    ], show=show, run=lambda sc: simulate(vary(sc, PANEL_YEAR, source="the panel")),
-        lang=lang)
-
-
-def cash_panel(scenario: Scenario, lang: str | None = None) -> Panel:
-    """Lesson 3's panel: late payers and payment terms; shows bookings, billings and cash
-    per quarter, DSO and the cash collected."""
-    lang = lang or scenario.language
-
-    def show(run) -> None:
-        display(plots.cash_chart(run, "quarter"))
-        print(text("DSO: {dso} days; cash collected over the year: {cash} {currency}", lang,
-                   dso=f"{cash.dso_days(run):.0f}",
-                   cash=f"{run.kpis()['cash_collected']:,.0f}",
-                   currency=run.scenario.currency))
-
-    return Panel(scenario, [
-        Slider("payments.late_share", text("Share of invoices paid late", lang), 0.0, 1.0,
-               0.05),
-        Slider("payments.terms_days", text("Payment terms (days)", lang), 0, 90, 15,
-               integer=True),
-    ], show=show, lang=lang)
-
-
-LESSON_PANELS: dict[str, tuple[Callable[[Scenario], Panel], str]] = {
-    "funnel": (funnel_panel, "baseline"),
-    "roller_coaster": (roller_coaster_panel, "roller_coaster"),
-    "cash": (cash_panel, "baseline"),
-}
-"""Each lesson panel's factory and the shipped scenario its lesson starts from."""

@@ -506,6 +506,8 @@ ZH: dict[str, str] = {
     "Check": "检查", "Show a hint": "显示提示", "Your answer": "你的答案",
     "Choose an answer first.": "请先选择一个答案。", "Right.": "正确。", "Not quite.": "不太对。",
     "This run gives {answer}.": "本次运行的结果是 {answer}。",
+    # -- pages: the stress report, the debrief page, funnel forecast's text
+    # (end of pages)
     # -- lesson 00: start here
     # (end of lesson 00)
     # -- lesson 01: leads and channels

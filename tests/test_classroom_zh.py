@@ -65,7 +65,7 @@ def test_the_room_language_reaches_the_kernels():
 
 def test_make_classroom_serves_the_file_the_template_declares():
     assert FAMILY and FONT_FILE == "funnel-cjk.ttf", TEMPLATE
-    room = _make_dry_run("classroom")
+    room = _make_dry_run("--always-make", "classroom")  # as if the file were not there yet
     # written by write_web_font under build/ (ignored by git), which JUPYTER_PATH names
     assert re.search(r"write_web_font\(sys\.argv\[1\]\)' build/jupyter/voila/templates/"
                      rf"classroom/static/{re.escape(FONT_FILE)}", room.stdout), room.stdout

@@ -33,14 +33,25 @@ test: $(DEV_STAMP)
 check: $(DEV_STAMP)
 	$(PY) -m pytest -m "not slow" -q
 
+# The language of the lessons' controls and figures, for the room: en or zh (FUNNEL_LANG for
+# the kernels, read by sim.presentation.widgets.lesson_language); empty: each lesson's
+# scenario's language. make stops at once on any other value.
+LESSON_LANG    :=
+CLASSROOM_LANG :=
+check-lang = $(if $(filter-out en zh,$(1))$(word 2,$(1)),$(error $(2)=$(1) is not \
+    allowed: give en or zh, or leave it empty for each lesson's scenario's language))
+$(call check-lang,$(LESSON_LANG),LESSON_LANG)
+$(call check-lang,$(CLASSROOM_LANG),CLASSROOM_LANG)
+
 # JupyterLab on the learners' own copies of the lessons (MY_LESSONS, ignored by git), so that
 # what they type and JupyterLab's autosave never touch lessons/; bound to 127.0.0.1, and
-# with --allow-root when run as root (containers, classroom VMs). LAB_FLAGS adds options.
+# with --allow-root when run as root (containers, classroom VMs). LAB_FLAGS adds options;
+# LESSON_LANG=zh gives the lessons' controls and figures in Chinese.
 MY_LESSONS := my_lessons
 LAB_FLAGS  :=
 lab: $(DEV_STAMP) lesson-copies
-	$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(MY_LESSONS) --ServerApp.ip=127.0.0.1 \
-	    $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
+	FUNNEL_LANG=$(LESSON_LANG) $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(MY_LESSONS) \
+	    --ServerApp.ip=127.0.0.1 $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_FLAGS)
 
 # copy each lesson into MY_LESSONS unless the learner already has a copy: theirs is kept
 .PHONY: lesson-copies
@@ -59,13 +70,25 @@ lesson-copies:
 # JUPYTER_PATH) is Voila's lab template less its CDN stylesheets; lessons/.jupyter/voila.py
 # (found through JUPYTER_CONFIG_PATH) works around nbclient's stall. Voila never saves a
 # notebook, so learners leave lessons/ as it was. CLASSROOM_PORT picks the port (Voila takes
-# the next free one if it is busy, and prints the URL); CLASSROOM_FLAGS adds options.
+# the next free one if it is busy, and prints the URL); CLASSROOM_FLAGS adds options;
+# CLASSROOM_LANG=zh gives the lessons' controls and figures in Chinese (as LESSON_LANG).
+# Chinese shows on a machine with no CJK font: the template's @font-face loads the packaged
+# font (paperang-p2-fonts-cjk) from the server, written as a web font into CLASSROOM_FONT
+# (under build/, ignored by git; found through JUPYTER_PATH as the template's static file).
 CLASSROOM_PORT  := 8866
 CLASSROOM_FLAGS :=
-classroom: $(DEV_STAMP)
-	JUPYTER_PATH=$(CURDIR)/lessons/.jupyter JUPYTER_CONFIG_PATH=$(CURDIR)/lessons/.jupyter \
+CLASSROOM_STATIC_ROOT := build/jupyter
+CLASSROOM_FONT  := $(CLASSROOM_STATIC_ROOT)/voila/templates/classroom/static/funnel-cjk.ttf
+classroom: $(DEV_STAMP) $(CLASSROOM_FONT)
+	FUNNEL_LANG=$(CLASSROOM_LANG) \
+	JUPYTER_PATH=$(CURDIR)/lessons/.jupyter:$(CURDIR)/$(CLASSROOM_STATIC_ROOT) \
+	JUPYTER_CONFIG_PATH=$(CURDIR)/lessons/.jupyter \
 	    $(VENV)/bin/voila lessons --no-browser \
 	    --Voila.ip=127.0.0.1 --Voila.port=$(CLASSROOM_PORT) --template=classroom $(CLASSROOM_FLAGS)
+
+$(CLASSROOM_FONT): $(STAMP)
+	$(PY) -c 'import sys; from sim.presentation.plots.fonts import write_web_font; \
+	    write_web_font(sys.argv[1])' $@
 
 bench: $(DEV_STAMP)
 	$(PY) bench/bench_engine.py

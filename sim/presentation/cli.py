@@ -6,14 +6,14 @@
 - ``funnel compare [SCENARIO] --policies A B ... [--workers N | --dask ADDRESS]
   [--quiet]`` runs policies on paired replications, on all usable cores by default
   (see :mod:`sim.presentation.commands.execution`);
-- ``funnel forecast [SCENARIO]`` prints the manager's forecast per period and its accuracy;
 - ``funnel scenarios [--json]`` lists the shipped scenarios;
 - ``funnel validate FILE...`` checks scenario files.
 
 The command modules under :mod:`sim.presentation.commands` add the rest:
 ``sweep`` and ``warmup`` (:mod:`~sim.presentation.commands.experiments`), ``stress`` and
-``calibrate`` (:mod:`~sim.presentation.commands.crm`) and ``movement``
-(:mod:`~sim.presentation.commands.movement`).
+``calibrate`` (:mod:`~sim.presentation.commands.crm`), ``movement``
+(:mod:`~sim.presentation.commands.movement`), ``tournament`` and ``forecast`` (the
+manager's forecast per period and its accuracy, :mod:`~sim.presentation.commands.forecast`).
 
 SCENARIO is a file, or the name of a shipped scenario (``roller_coaster``) when no such
 file exists; left out, it is ``baseline``. ``--seed``, ``--days`` and ``--policy`` make
@@ -42,6 +42,7 @@ from pathlib import Path
 # (tests/test_architecture.py).
 from sim.presentation.commands import crm as crm_commands
 from sim.presentation.commands import experiments as experiments_commands
+from sim.presentation.commands import forecast as forecast_commands
 from sim.presentation.commands import movement as movement_commands
 from sim.presentation.commands import tournament as tournament_commands
 from sim.presentation.commands.execution import add_execution_options, execution
@@ -52,17 +53,16 @@ from sim.presentation.commands.support import (
     SCENARIO_HELP,
     OutputError,
     UsageError,
+    add_lang_option,
     check_out_dir,
     days_arg,
     flush_stdout,
-    fmt_money,
     fmt_number,
-    fmt_pct,
+    in_language,
     jsonable,
     load_for_run,
     os_reason,
     replications_arg,
-    results_period,
     say,
     seed_arg,
     silence_stdout,
@@ -76,7 +76,7 @@ from sim.scenario.shipped import DEFAULT, load_shipped, shipped_files
 from sim.scenario.variants import policy_changes, vary
 
 COMMAND_MODULES = (crm_commands, movement_commands, experiments_commands,
-                   tournament_commands)
+                   tournament_commands, forecast_commands)
 """Modules that add sub-commands: each has ``register(subparsers)`` (see
 :mod:`sim.presentation.commands.support`)."""
 
@@ -119,9 +119,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="give every rep this policy, replacing the members' own policies "
                           "(default: the scenario's own)")
     run.add_argument("--json", action="store_true", help="print KPIs as one JSON object")
-    run.add_argument("--lang", choices=("en", "zh"),
-                     help="language of the report (English or Chinese); the scenario's "
-                          "`language` by default")
+    add_lang_option(run, "the report")
 
     cmp_ = sub.add_parser(
         "compare", help="run policies on the same leads (paired replications) and compare")
@@ -137,15 +135,6 @@ def _parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--json", action="store_true", help="print the comparison as JSON")
     add_execution_options(cmp_)
     experiments_commands.add_precision_options(cmp_)
-
-    fc_ = sub.add_parser(
-        "forecast", help="the manager's weekly forecast: per period, and its accuracy")
-    fc_.add_argument("scenario", nargs="?", help=SCENARIO_HELP)
-    fc_.add_argument("--seed", type=seed_arg, help="override the scenario's seed (0 or more)")
-    fc_.add_argument("--days", type=days_arg, help="override the results period (days)")
-    fc_.add_argument("--policy", choices=RUN_POLICIES,
-                     help="give every rep this policy, replacing the members' own policies")
-    fc_.add_argument("--json", action="store_true", help="print the forecast as JSON")
 
     lst = sub.add_parser("scenarios", help="list the shipped scenarios (funnel run NAME "
                                            "runs one)")
@@ -199,8 +188,6 @@ def _dispatch(args) -> int:
             return _validate(args.files)
         if args.command == "compare":
             return _compare(args)
-        if args.command == "forecast":
-            return _forecast(args)
         if args.command == "scenarios":
             return _scenarios(args)
         return _run(args)
@@ -315,84 +302,13 @@ def _compare(args) -> int:
     return 0
 
 
-def _forecast(args) -> int:
-    from sim.analysis import forecast as fc
-    from sim.experiments.runner import simulate
-
-    sc, _ = load_for_run(args)
-    result = simulate(sc)
-    table = fc.forecast_table(result)
-    acc = fc.accuracy(result)
-    categories = acc.by_category()
-    if args.json:
-        def records(frame):
-            return [{k: jsonable(v) for k, v in row.items()}
-                    for row in frame.to_dict(orient="records")]
-
-        say(json.dumps({"scenario": sc.name, "periods": records(table),
-                         "accuracy": {k: jsonable(v) for k, v in acc.summary().items()},
-                         "categories": records(categories)}))
-        return 0
-    period = sc.forecast.period
-    believed = ("the true win rates" if sc.forecast.assumed_win_rates is None else
-                "assumed win rates " + ", ".join(f"{w:.0%}" for w in sc.assumed_win_rates))
-    say(f"Funnel Sandbox: {sc.name}, forecast per {period} made on its first "
-         f"day with {believed} (seed {sc.seed})\n")
-    if table.empty:
-        say(f"  n/a: no whole {period} lies in the {results_period(sc)}, so there is no "
-             f"forecast to score\n  (a {period} counts once it starts and ends inside the "
-             "results period; a longer --days gives some)")
-        return 0
-    say(f"  {'period':8s} {'quota':>12s} {'forecast':>12s} {'commit':>12s} "
-         f"{'best case':>12s} {'actual':>12s} {'error':>8s} {'attained':>9s}")
-    for row in table.itertuples(index=False):
-        say(f"  {row.period:8s} {fmt_money(row.quota):>12s} {fmt_money(row.forecast):>12s} "
-             f"{fmt_money(row.commit):>12s} {fmt_money(row.best_case):>12s} "
-             f"{fmt_money(row.actual):>12s} {fmt_pct(row.error_pct):>8s} "
-             f"{fmt_pct(row.attainment_pct):>9s}")
-    s = acc.summary()
-    notes = []
-    if table["quota"].isna().any():
-        notes.append("quota and attained n/a: the scenario sets no quota "
-                     "(forecast.quota_per_period = 0)")
-    if table["error_pct"].isna().any():
-        notes.append(f"error n/a: nothing was booked in that {period}, so an error in "
-                     "percent of the bookings is undefined")
-    say(f"\n  amounts in {sc.currency}; " + (
-        f"bias {fmt_pct(s['forecast_bias_pct'])} (mean signed error), mean absolute error "
-        f"{fmt_pct(s['forecast_mape_pct'], sign=False)}, "
-        f"{s['forecast_within_5pct_share']:.0%} of periods within 5%"
-        if s["forecast_periods"] else
-        f"bias, mean absolute error and periods within 5% n/a: no whole {period} had "
-        "bookings to score the forecast against"))
-    for note in notes:
-        say(f"  {note}")
-    overall = categories[categories["period"] == "overall"]
-    say(f"\n  the owners' categories at those forecasts, and what became of them by the "
-        f"{period}'s end:")
-    say(f"  {'category':10s} {'deals':>6s} {'amount':>12s} {'won':>6s} {'slipped':>8s} "
-        f"{'lost':>6s}")
-    for row in overall.itertuples(index=False):
-        shares = [f"{x:.0%}" if x == x else "n/a" for x in
-                  (row.won_share, row.slipped_share, row.lost_share)]
-        say(f"  {row.category:10s} {row.n_deals:>6d} {fmt_money(row.amount):>12s} "
-            f"{shares[0]:>6s} {shares[1]:>8s} {shares[2]:>6s}")
-    missed = acc.periods["commit_slipped_share"].mean()
-    say("  (won, slipped: still open at the end, lost: shares of the amount; commit deals "
-        "that missed their\n  expected close: "
-        + (f"{missed:.0%}" if missed == missed else "n/a, no commit deal")
-        + ", against 20-44% in industry surveys)")
-    return 0
-
-
 def _run(args) -> int:
     from sim.experiments.runner import simulate
     from sim.presentation.output import write_run
 
     out = check_out_dir(args.out) if args.out is not None else None
     sc, source = load_for_run(args)
-    if args.lang is not None:  # the report's language only: the run is the same
-        sc = vary(sc, {"language": args.lang}, source="--lang")
+    sc = in_language(sc, args.lang)  # the report's language only: the run is the same
     for warning in sc.advice():
         print(f"warning: {source}: {warning}", file=sys.stderr)
     result = simulate(sc)

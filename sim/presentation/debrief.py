@@ -3,7 +3,8 @@
 The page (figures embedded as PNG data, styles inline, nothing fetched from the network,
 and never the seed, only its hash) holds the leaderboard with each metric's 95% CI and
 ties, each team's difference to the reference, each team's bookings over time, and the
-roller-coaster of the teams that stopped prospecting. :func:`write_debrief` writes it
+roller-coaster of the teams that stopped prospecting; in English or Chinese (the
+scenario's ``language``, or ``funnel tournament --lang``). :func:`write_debrief` writes it
 as ``debrief.html`` beside ``leaderboard.csv`` (one row per team, and the reference)
 and ``results.csv`` (one row per team and replication), all or nothing, as
 :mod:`sim.presentation.output` writes a run.
@@ -15,17 +16,19 @@ import datetime as dt
 from pathlib import Path
 
 from sim.experiments.tournament import DRY_HOURS, DRY_SHARE, SEED_HASH_PREFIX
+from sim.presentation.i18n import HTML_LANG, chosen, known, using
+from sim.presentation.i18n import text as _
 from sim.presentation.output import write_folder
 from sim.presentation.plots import format_money
 from sim.presentation.plots.tournament import plot_prospecting_swings, plot_team_bookings
-from sim.presentation.report import CSS, NA, _esc, _figure, _no_data, _table
+from sim.presentation.report import CSS, NA, _cols, _esc, _figure, _no_data, _table
 from sim.rules.dates import last_date
 
 
 def _ci_text(row, metric: str, fmt) -> str:
     mean = row[metric]
     if mean != mean:
-        return NA
+        return _(NA)
     lo, hi = row[f"{metric}_ci_low"], row[f"{metric}_ci_high"]
     if lo != lo:
         return fmt(mean)
@@ -47,7 +50,7 @@ def _leaderboard_rows(tour):
         return f"{x:.1%}"
 
     board["rank_text"] = [
-        "reference" if r != r else (f"={r:.0f}" if tied else f"{r:.0f}")
+        _("reference") if r != r else (f"={r:.0f}" if tied else f"{r:.0f}")
         for r, tied in zip(board["rank"].astype(float), board["tied"], strict=True)]
     for metric, fmt in (("composite", lambda x: f"{x:+.2f}"), ("bookings", money),
                         ("cash_collected", money), ("forecast_error", pct)):
@@ -55,14 +58,14 @@ def _leaderboard_rows(tour):
     for metric in ("bookings", "cash_collected"):
         key = f"{metric}_vs_reference"
         board[f"{key}_text"] = [
-            NA if r[key] != r[key] else (
+            _(NA) if r[key] != r[key] else (
                 f"{signed(r[key])} [{signed(r[f'{key}_ci_low'])}, "
                 f"{signed(r[f'{key}_ci_high'])}]" if r[f"{key}_ci_low"] == r[f"{key}_ci_low"]
                 else signed(r[key]))
             for _, r in board.iterrows()]
-    board["forecast_text"] = [NA if f != f else money(f) for f in board["forecast"]]
+    board["forecast_text"] = [_(NA) if f != f else money(f) for f in board["forecast"]]
     board["prospecting_text"] = [
-        NA if s != s else f"{s:.0%}" + (" (stopped)" if stopped else "")
+        _(NA) if s != s else f"{s:.0%}" + (_(" (stopped)") if stopped else "")
         for s, stopped in zip(board["prospecting_share"], board["stopped_prospecting"],
                               strict=True)]
     return board
@@ -84,32 +87,57 @@ VERSUS_COLUMNS = {
 }
 
 
+NOTES = (
+    "no forecast from {teams}: forecast error n/a, and the composite weighs the other terms "
+    "alone",
+    "one team only: its composite is 0 (it is compared with itself); read its metrics and "
+    "its difference to the reference",
+    "teams marked = share a rank: the 95% CI of the paired difference in composite with the "
+    "team above contains 0",
+    "the results period was raised from {days} to {need} days to cover {quarters} whole "
+    "quarters",
+)
+"""The notes of :func:`sim.experiments.tournament.run_tournament` and
+:func:`~sim.experiments.tournament.tournament_scenario`, as templates: a note that matches
+one is shown in the page's language; any other as it came."""
+
+
 def _swings_section(tour) -> str:
     stopped = tour.stopped_prospecting
-    rule = (f"A team stopped prospecting when, in at least {DRY_SHARE:.0%} of the 4-week "
-            f"windows, a rep spent less than {DRY_HOURS:g} hour prospecting.")
+    rule = _("A team stopped prospecting when, in at least {share} of the 4-week windows, a "
+             "rep spent less than {hours} hour prospecting.", share=f"{DRY_SHARE:.0%}",
+             hours=f"{DRY_HOURS:g}")
     if not stopped:
         return (f'<p class="note">{_esc(rule)}</p>'
-                + _no_data("no team stopped prospecting, so there is no roller-coaster to "
-                           "show"))
+                + _no_data(_("no team stopped prospecting, so there is no roller-coaster to "
+                             "show")))
     board = tour.leaderboard
     steady = board[~board["stopped_prospecting"]].sort_values("dry_window_share")
     shown = stopped + list(steady["team"][:1])
     swings = tour.swings[tour.swings["team"].isin(shown)]
-    contrast = (f" For contrast, {steady['team'].iloc[0]}, which kept prospecting."
-                if len(steady) else "")
-    return (f'<p class="note">{_esc(rule)} They are {_esc(", ".join(stopped))}.'
-            f"{_esc(contrast)} The first rep of each, in the first replication: a rep who "
-            "stops prospecting while late deals need closing finds the top of the funnel dry, "
-            "prospects in a rush, and about one sales cycle later bookings slump.</p>"
+    contrast = (_(" For contrast, {team}, which kept prospecting.",
+                  team=steady["team"].iloc[0]) if len(steady) else "")
+    return (f'<p class="note">{_esc(rule)} '
+            + _esc(_("They are {teams}.", teams=", ".join(stopped))) + _esc(contrast)
+            + _esc(_(" The first rep of each, in the first replication: a rep who stops "
+                     "prospecting while late deals need closing finds the top of the funnel "
+                     "dry, prospects in a rush, and about one sales cycle later bookings "
+                     "slump.")) + "</p>"
             + _figure(plot_prospecting_swings(swings, reference=tour.reference,
                                               order=list(board["team"])),
-                      "Prospecting hours and Above-the-Funnel stock over time"))
+                      _("Prospecting hours and Above-the-Funnel stock over time")))
 
 
-def build_debrief(tour, skipped=()) -> str:
+def build_debrief(tour, skipped=(), lang: str | None = None) -> str:
     """The debrief of a :class:`~sim.experiments.tournament.Tournament` as one
-    self-contained HTML document (the seed is not in it, only its hash)."""
+    self-contained HTML document (the seed is not in it, only its hash), in ``lang`` ("en"
+    or "zh"; default: the enclosing :func:`~sim.presentation.i18n.using` block's, else the
+    scenario's ``language``): its text, its figures' labels and its ``<html lang>``."""
+    with using(lang or chosen() or tour.scenario.language) as lang:
+        return _page(tour, skipped, lang)
+
+
+def _page(tour, skipped, lang: str) -> str:
     sc = tour.scenario
     cur = sc.currency
     board = _leaderboard_rows(tour)
@@ -117,51 +145,57 @@ def build_debrief(tour, skipped=()) -> str:
     skipped_html = "".join(
         f"<li><code>{_esc(Path(s['file']).name)}</code>: "
         + "; ".join(_esc(p) for p in s["problems"]) + "</li>" for s in skipped)
-    notes = "".join(f'<p class="note">{_esc(n)}</p>' for n in tour.notes)
+    notes = "".join(f'<p class="note">{_esc(known(n, NOTES))}</p>' for n in tour.notes)
     ranked = board[board["rank"].notna()]
     parts = [
-        ("leaderboard", "Leaderboard", _table(
-            board, LEADERBOARD_COLUMNS, cur,
-            scope=f"Means over {len(tour.replications)} paired replications, each with its "
-                  "95% confidence interval; amounts in " + cur + ".",
-            empty="no team ran.")
-         + '<p class="note">The composite score is the weighted mean of z-scores across '
-           f"the teams in each replication: bookings {w['bookings']:.2f}, cash collected "
-           f"{w['cash']:.2f}, forecast error {w['forecast']:.2f} (lower error scores "
-           "higher). A rank marked = is shared: the 95% CI of the paired difference in "
-           "composite with the team above contains 0, so the replications cannot tell "
-           "them apart. One lucky quarter does not decide this ranking: every team met "
-           "the same leads in every replication.</p>" + notes),
-        ("reference", f"Against the reference ({tour.reference})", _table(
-            ranked, VERSUS_COLUMNS, cur,
-            scope="Paired differences: each replication's team figure minus the "
-                  "reference's on the same leads, mean and 95% CI.",
-            empty="no team ran.")),
-        ("bookings", "Bookings over time", _figure(
+        ("leaderboard", _("Leaderboard"), _table(
+            board, _cols(LEADERBOARD_COLUMNS), cur,
+            scope=_("Means over {n} paired replications, each with its 95% confidence "
+                    "interval; amounts in {currency}.", n=len(tour.replications),
+                    currency=cur),
+            empty=_("no team ran."))
+         + '<p class="note">' + _(
+             "The composite score is the weighted mean of z-scores across the teams in each "
+             "replication: bookings {bookings}, cash collected {cash}, forecast error "
+             "{forecast} (lower error scores higher). A rank marked = is shared: the 95% CI "
+             "of the paired difference in composite with the team above contains 0, so the "
+             "replications cannot tell them apart. One lucky quarter does not decide this "
+             "ranking: every team met the same leads in every replication.",
+             bookings=f"{w['bookings']:.2f}", cash=f"{w['cash']:.2f}",
+             forecast=f"{w['forecast']:.2f}") + "</p>" + notes),
+        ("reference", _("Against the reference ({reference})", reference=tour.reference),
+         _table(ranked, _cols(VERSUS_COLUMNS), cur,
+                scope=_("Paired differences: each replication's team figure minus the "
+                        "reference's on the same leads, mean and 95% CI."),
+                empty=_("no team ran."))),
+        ("bookings", _("Bookings over time"), _figure(
             plot_team_bookings(tour.quarterly, currency=cur, reference=tour.reference,
                                order=list(tour.leaderboard["team"])),
-            "Bookings per quarter per team")),
-        ("rollercoaster", "The roller-coaster", _swings_section(tour)),
+            _("Bookings per quarter per team"))),
+        ("rollercoaster", _("The roller-coaster"), _swings_section(tour)),
     ]
     if skipped:
-        parts.append(("skipped", "Submissions left out",
+        parts.append(("skipped", _("Submissions left out"),
                       f"<ul>{skipped_html}</ul>"))
-    nav = "".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title, _ in parts)
+    nav = "".join(f'<a href="#{key}">{_esc(title)}</a>' for key, title, _h in parts)
     body = "".join(f'<section id="{key}"><h2>{_esc(title)}</h2>{html}</section>'
                    for key, title, html in parts)
+    title = _("Tournament debrief: {name}", name=_esc(sc.name))
+    lead = _("{teams} teams, {n} paired replications, results period {start} to {end}. Seed "
+             "SHA-256 <code>{hash}</code> (of the text <code>{prefix}&lt;seed&gt;</code>). "
+             "Made {today}.", teams=len(ranked), n=len(tour.replications), start=sc.start_date,
+             end=f"{last_date(sc):%Y-%m-%d}", hash=tour.seed_hash,
+             prefix=_esc(SEED_HASH_PREFIX), today=dt.date.today())
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>Tournament debrief: {_esc(sc.name)}</title><style>{CSS}</style></head>"
-        f"<body><h1>Tournament debrief: {_esc(sc.name)}</h1>"
-        f"<p class=\"lead\">{len(ranked)} teams, {len(tour.replications)} paired "
-        f"replications, results period {sc.start_date} to {last_date(sc):%Y-%m-%d}. "
-        f"Seed SHA-256 <code>{tour.seed_hash}</code> (of the text "
-        f"<code>{_esc(SEED_HASH_PREFIX)}&lt;seed&gt;</code>). Made {dt.date.today()}.</p>"
+        f"<!DOCTYPE html>\n<html lang=\"{HTML_LANG[lang]}\"><head><meta charset=\"utf-8\">"
+        f"<title>{title}</title><style>{CSS}</style></head>"
+        f"<body><h1>{title}</h1><p class=\"lead\">{lead}</p>"
         f"<nav>{nav}</nav>{body}</body></html>\n")
 
 
-def write_debrief(tour, out: str | Path, skipped=()) -> list[Path]:
-    """Write ``debrief.html``, ``leaderboard.csv`` and ``results.csv`` into ``out``, all
+def write_debrief(tour, out: str | Path, skipped=(), lang: str | None = None) -> list[Path]:
+    """Write ``debrief.html`` (in ``lang``, as :func:`build_debrief`), ``leaderboard.csv``
+    and ``results.csv`` into ``out``, all
     or nothing (:func:`sim.presentation.output.write_folder`: through a hidden staging
     folder beside it, as a run's files).
 
@@ -170,7 +204,7 @@ def write_debrief(tour, out: str | Path, skipped=()) -> list[Path]:
     FileExistsError, NotADirectoryError, OSError
         As for :func:`~sim.presentation.output.write_run`; nothing is left behind.
     """
-    page = build_debrief(tour, skipped)  # before anything is written
+    page = build_debrief(tour, skipped, lang)  # before anything is written
     board, results = tour.leaderboard, tour.results
     return write_folder(out, {
         "debrief.html": lambda fh: fh.write(page),

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import functools
+import re
 import string
 from collections.abc import Callable, Iterator
 from typing import TypeVar
@@ -121,6 +122,22 @@ def placeholders(template: str) -> set[str]:
     ['m', 'n']
     """
     return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+def known(sentence: str, templates) -> str:
+    """``sentence``, which a lower layer wrote in English, in the reader's language when it
+    is one of ``templates`` (catalogue keys) filled in; else as it came.
+
+    >>> with using("zh"):
+    ...     known("3 reps", ["{n} reps"]), known("3 cats", ["{n} reps"])
+    ('3 名销售代表', '3 cats')
+    """
+    for template in templates:
+        pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>.+?)", re.escape(template))
+        found = re.fullmatch(pattern, sentence, flags=re.S)
+        if found:
+            return text(template, **found.groupdict())
+    return sentence
 
 
 ZH: dict[str, str] = {
@@ -507,6 +524,171 @@ ZH: dict[str, str] = {
     "Choose an answer first.": "请先选择一个答案。", "Right.": "正确。", "Not quite.": "不太对。",
     "This run gives {answer}.": "本次运行的结果是 {answer}。",
     # -- pages: the stress report, the debrief page, funnel forecast's text
+    "{start} to {end}": "{start} 至 {end}",
+    "{days}-day results period ({start} to {end})": "{days} 天的结果期（{start} 至 {end}）",
+    # the stress report (funnel stress --out) and its figure
+    "Stress test: {name}": "压力测试：{name}",
+    "{n} open deals expected to close from {start} to {end}; {draws} Monte Carlo draws "
+    "(seed {seed}). Already won in the period: {booked}. Made {today}.":
+        "{n} 个在跟踪的机会预计在 {start} 至 {end} 签单；{draws} 次蒙特卡洛抽样（随机种子 "
+        "{seed}）。本期已赢单：{booked}。生成于 {today}。",
+    "Distribution of the period's bookings": "本期签单金额的分布",
+    "Figures": "数据", "Figure": "指标", "As given": "按原样",
+    "Win rates {shift} points": "赢单率 {shift} 个百分点",
+    "Expected bookings (mean of the draws)": "预期签单金额（抽样平均值）",
+    "Weighted forecast: booked + Σ amount × chance": "加权预测：已签单 + Σ 金额 × 签单概率",
+    "P10: a bad period (one draw in ten books less)": "P10：不好的一期（十次抽样中有一次签得更少）",
+    "P50: the median": "P50：中位数",
+    "P90: a good period (one draw in ten books more)": "P90：好的一期（十次抽样中有一次签得更多）",
+    "Chance to reach the quota": "达到销售定额的概率",
+    "Bookings of the period: won so far plus the draws over the open deals.":
+        "本期签单金额：目前已赢单的金额，加上对在跟踪机会的抽样。",
+    "no figures": "没有数据", "Share of draws reaching the quota.": "达到销售定额的抽样占比。",
+    "no quota": "没有销售定额", "no quota given": "未给出销售定额",
+    "Monte Carlo error of the expected bookings: {error}.": "预期签单金额的蒙特卡洛误差：{error}。",
+    "The deals that carry the risk": "承载风险的机会", "Chance to book": "签单概率",
+    "Share of the variance": "方差占比",
+    "Open deals expected in the period, largest share of the variance (amount² × p × "
+    "(1 - p)) first.":
+        "预计在本期签单的在跟踪机会，方差占比（金额² × p × (1 - p)）最大的排在前面。",
+    "no open deal is expected to close in the period": "没有在跟踪的机会预计在本期签单",
+    "What the history says": "历史记录说明了什么", "Closed deals": "已关闭的机会",
+    "from": "下限", "to": "上限",
+    "Expected in past periods": "过去各期的预计签单数", "Slipped": "延误",
+    "Stages in funnel order; rates are Beta posteriors (uniform prior) with their 95% "
+    "interval.":
+        "各阶段按漏斗顺序排列；比率为 Beta 后验（均匀先验）及其 95% 区间。",
+    "no stage": "没有阶段",
+    "no closed deal reached the stage": "没有已关闭的机会到达该阶段",
+    "no finished stay in the history": "历史记录中没有已结束的阶段停留",
+    "no deal expected in a past period": "过去各期没有预计签单的机会",
+    "Notes": "说明",
+    "{n} open deal(s) expected to close before {date} (overdue) left out: re-date them to "
+    "count them":
+        "{n} 个预计在 {date} 之前签单的在跟踪机会（已逾期）未计入：重新填写其预计签单日期即可计入",
+    "{n} open deal(s) without an expected close left out":
+        "{n} 个没有预计签单日期的在跟踪机会未计入",
+    "{n} open deal(s) expected to close after the period": "{n} 个在跟踪的机会预计在本期之后签单",
+    "{n} deal(s) without a probability use their stage's win rate from the closed deals":
+        "{n} 个没有签单概率的机会使用已关闭机会得出的所在阶段赢率",
+    "{n} deal(s) in a stage no closed deal reached keep the file's probability":
+        "{n} 个机会所在的阶段没有已关闭的机会到达过，沿用文件中的签单概率",
+    "slip: stage(s) {stages} had no deal expected in a past period; they use the slip of all "
+    "stages together":
+        "延误：阶段 {stages} 在过去各期没有预计签单的机会；这些阶段使用全部阶段合计的延误率",
+    "slip: no past period in the history to measure it; deals do not slip":
+        "延误：历史记录中没有过去的期间可供衡量；机会不会延误",
+    "Bookings as given": "按原样的签单金额",
+    "Win rates {shift} points (same draws)": "赢单率 {shift} 个百分点（相同抽样）",
+    "Weighted forecast": "加权预测", "Bookings in the period": "本期签单金额",
+    "Share of the draws": "抽样占比",
+    "What the pipeline may book: {n} draws": "管道可能签下的金额：{n} 次抽样",
+    # the tournament's debrief (funnel tournament --out) and its figures
+    "Tournament debrief: {name}": "竞赛复盘：{name}",
+    "{teams} teams, {n} paired replications, results period {start} to {end}. Seed "
+    "SHA-256 <code>{hash}</code> (of the text <code>{prefix}&lt;seed&gt;</code>). Made "
+    "{today}.":
+        "{teams} 个小组，{n} 次配对重复，结果期 {start} 至 {end}。随机种子的 SHA-256 为 "
+        "<code>{hash}</code>（文本 <code>{prefix}&lt;seed&gt;</code> 的哈希）。生成于 {today}。",
+    "Leaderboard": "排行榜", "Rank": "名次", "reference": "基准",
+    "Composite score [95% CI]": "综合得分 [95% 置信区间]",
+    "Bookings [95% CI]": "签单金额 [95% 置信区间]",
+    "Cash collected [95% CI]": "回款金额 [95% 置信区间]",
+    "Forecast error [95% CI]": "预测误差 [95% 置信区间]",
+    "Means over {n} paired replications, each with its 95% confidence interval; amounts in "
+    "{currency}.":
+        "{n} 次配对重复的平均值，各附 95% 置信区间；金额单位 {currency}。",
+    "no team ran.": "没有小组参赛。",
+    "The composite score is the weighted mean of z-scores across the teams in each "
+    "replication: bookings {bookings}, cash collected {cash}, forecast error {forecast} "
+    "(lower error scores higher). A rank marked = is shared: the 95% CI of the paired "
+    "difference in composite with the team above contains 0, so the replications cannot "
+    "tell them apart. One lucky quarter does not decide this ranking: every team met the "
+    "same leads in every replication.":
+        "综合得分是每次重复中各小组 z 分数的加权平均：签单金额 {bookings}，回款金额 {cash}，"
+        "预测误差 {forecast}（误差越小得分越高）。标有 = 的名次为并列：与上一名小组综合得分的"
+        "配对差的 95% 置信区间包含 0，各次重复无法区分二者。一个幸运的季度决定不了这个排名："
+        "每个小组在每次重复中遇到的都是相同的销售线索。",
+    "Against the reference ({reference})": "与基准（{reference}）对比",
+    "Bookings minus the reference's [95% CI]": "签单金额减基准 [95% 置信区间]",
+    "Cash minus the reference's [95% CI]": "回款减基准 [95% 置信区间]",
+    "Hours spent prospecting": "开发客户所用工时", " (stopped)": "（已停止）",
+    "Paired differences: each replication's team figure minus the reference's on the same "
+    "leads, mean and 95% CI.":
+        "配对差：每次重复中小组的数值减去基准在相同线索上的数值，平均值及 95% 置信区间。",
+    "Bookings over time": "签单金额随时间的变化",
+    "Bookings per quarter per team": "每个小组每季度的签单金额",
+    "The roller-coaster": "过山车",
+    "A team stopped prospecting when, in at least {share} of the 4-week windows, a rep "
+    "spent less than {hours} hour prospecting.":
+        "若在至少 {share} 的 4 周窗口中，销售代表用于开发客户的时间少于 {hours} 小时，"
+        "则该小组视为停止了开发客户。",
+    "no team stopped prospecting, so there is no roller-coaster to show":
+        "没有小组停止开发客户，因此没有过山车可显示",
+    "They are {teams}.": "它们是 {teams}。",
+    " For contrast, {team}, which kept prospecting.": "作为对比，{team} 坚持了开发客户。",
+    " The first rep of each, in the first replication: a rep who stops prospecting while "
+    "late deals need closing finds the top of the funnel dry, prospects in a rush, and about "
+    "one sales cycle later bookings slump.":
+        "图中是各小组第一位销售代表在第一次重复中的情况：忙于收尾后期机会而停止开发客户的"
+        "代表会发现漏斗顶部干涸，于是仓促开发客户，约一个销售周期后签单下滑。",
+    "Prospecting hours and Above-the-Funnel stock over time":
+        "开发客户工时与漏斗之上存量随时间的变化",
+    "Submissions left out": "未纳入的提交",
+    "no forecast from {teams}: forecast error n/a, and the composite weighs the other terms "
+    "alone":
+        "{teams} 没有提交预测：预测误差不适用，综合得分只按其他各项加权",
+    "one team only: its composite is 0 (it is compared with itself); read its metrics and "
+    "its difference to the reference":
+        "只有一个小组：其综合得分为 0（与自身比较）；请看它的各项指标及其与基准的差",
+    "teams marked = share a rank: the 95% CI of the paired difference in composite with the "
+    "team above contains 0":
+        "标有 = 的小组名次并列：与上一名小组综合得分的配对差的 95% 置信区间包含 0",
+    "the results period was raised from {days} to {need} days to cover {quarters} whole "
+    "quarters":
+        "结果期从 {days} 天延长到 {need} 天，以覆盖 {quarters} 个完整季度",
+    "{team} (reference)": "{team}（基准）",
+    "Bookings ({currency})": "签单金额（{currency}）",
+    "Bookings per quarter, mean over the replications": "每季度签单金额，各次重复的平均值",
+    "Prospecting hours\nper 4 weeks": "每 4 周\n开发客户工时",
+    "Leads Above\nthe Funnel": "漏斗之上的\n销售线索",
+    "Day of the results period": "结果期的第几天",
+    "The roller-coaster: one rep's prospecting and top of the funnel (first replication)":
+        "过山车：一位销售代表的开发客户与漏斗顶部（第一次重复）",
+    # funnel forecast's printed text
+    "Funnel Sandbox: {name}, forecast per {period} made on its first day with {believed} "
+    "(seed {seed})":
+        "销售漏斗沙盘：{name}，每{period}第一天所做的销售预测，按{believed}（随机种子 {seed}）",
+    "the true win rates": "真实的赢单率", "assumed win rates {rates}": "假定的赢单率 {rates}",
+    "  n/a: no whole {period} lies in the {results}, so there is no forecast to score\n  "
+    "(a {period} counts once it starts and ends inside the results period; a longer --days "
+    "gives some)":
+        "  不适用：{results}内没有完整的{period}，因此没有可评估的销售预测\n"
+        "  （{period}的起止都在结果期内才计入；更长的 --days 会有）",
+    "quota": "定额", "forecast": "预测", "best case": "最佳情况", "actual": "实际",
+    "error": "误差", "attained": "完成率", "category": "类别", "deals": "机会数",
+    "amount": "金额", "slipped": "延误",
+    "quota and attained n/a: the scenario sets no quota (forecast.quota_per_period = 0)":
+        "定额和完成率不适用：情景未设定销售定额（forecast.quota_per_period = 0）",
+    "error n/a: nothing was booked in that {period}, so an error in percent of the bookings "
+    "is undefined":
+        "误差不适用：该{period}没有签单，相对于签单金额的百分比误差无定义",
+    "  amounts in {currency}; ": "  金额单位 {currency}；",
+    "bias {bias} (mean signed error), mean absolute error {mape}, {within} of periods within "
+    "5%":
+        "偏差 {bias}（带符号误差的平均值），平均绝对误差 {mape}，{within} 的期间误差在 5% 以内",
+    "bias, mean absolute error and periods within 5% n/a: no whole {period} had bookings to "
+    "score the forecast against":
+        "偏差、平均绝对误差和误差在 5% 以内的期间不适用：没有任何完整的{period}有签单可用来"
+        "评估销售预测",
+    "  the owners' categories at those forecasts, and what became of them by the {period}'s "
+    "end:":
+        "  这些预测时负责人所归的类别，以及到{period}结束时它们的结果：",
+    "  (won, slipped: still open at the end, lost: shares of the amount; commit deals that "
+    "missed their\n  expected close: {missed}, against 20-44% in industry surveys)":
+        "  （赢单、延误：期末仍在跟踪、丢单：均为金额占比；错过预计签单日期的承诺类机会：\n"
+        "  {missed}，行业调查中为 20-44%）",
+    "n/a, no commit deal": "不适用，没有承诺类机会",
     # (end of pages)
     # -- lesson 00: start here
     # (end of lesson 00)

@@ -2,11 +2,12 @@
 
 - ``funnel stress PIPELINE.csv [--history HISTORY.csv] [--period 2027-Q1 | --from DATE
   --to DATE] [--quota Q] [--win-rate-shift -0.10] [--draws N] [--seed S] [--json]
-  [--out DIR] [--map COLUMN=FIELD] [--date-format FORMAT]`` runs the Monte Carlo of
-  :func:`sim.crm.stress.stress_pipeline` over the open deals expected in the period
+  [--out DIR] [--lang en|zh] [--map COLUMN=FIELD] [--date-format FORMAT]`` runs the Monte
+  Carlo of :func:`sim.crm.stress.stress_pipeline` over the open deals expected in the period
   (default: the calendar quarter holding the export's latest date) and prints the
   expected bookings, P10/P50/P90, the chance to reach the quota and the deals that carry
-  the risk; ``--out`` also writes ``report.html``, ``stress.json`` and ``deals.csv``.
+  the risk; ``--out`` also writes ``report.html`` (in English, or Chinese with ``--lang
+  zh``), ``stress.json`` and ``deals.csv``.
   A period with no open deal in it is not an error: the figures are what was already
   won in it (zero if nothing), exit status 0, and a warning says where the open deals
   are expected instead.
@@ -32,6 +33,7 @@ from sim.presentation.commands.crm_options import (
 )
 from sim.presentation.commands.support import (
     UsageError,
+    add_lang_option,
     check_out_dir,
     fmt_money,
     os_reason,
@@ -93,6 +95,7 @@ def register(subparsers) -> None:
     st.add_argument("--json", action="store_true", help="print the figures as JSON")
     st.add_argument("--out", help="write report.html, stress.json and deals.csv into this "
                                   "new or empty directory")
+    add_lang_option(st, "report.html (its text and its figure)", "English")
     add_reader_options(st)
     st.set_defaults(handler=stress)
 
@@ -136,7 +139,8 @@ def stress(args) -> int:
     if out is not None:
         from sim.presentation.stress_report import write_stress
 
-        write_out(out, lambda: write_stress(result, out, args.pipeline), quiet=args.json)
+        write_out(out, lambda: write_stress(result, out, args.pipeline, args.lang),
+                  quiet=args.json)
     return 0
 
 

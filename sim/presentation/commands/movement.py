@@ -1,10 +1,11 @@
 """``funnel movement OPPORTUNITIES.csv --history HISTORY.csv [--period P | --from D --to D]
-[--map COLUMN=FIELD ...] [--date-format F] [--json] [--out DIR]``: how a period's
+[--map COLUMN=FIELD ...] [--date-format F] [--json] [--out DIR] [--lang en|zh]``: how a period's
 pipeline moved, from a CRM history (see :mod:`sim.crm.movement`).
 
 It prints the movement table (Opening, New, Pulled in, Pushed out, Won, Lost, Amount
 up, Amount down, Closing) and the forecast-category changes; with ``--out`` it also
-writes ``movement.csv``, ``category_changes.csv`` and the waterfall ``movement.png``.
+writes ``movement.csv``, ``category_changes.csv`` and the waterfall ``movement.png``
+(in English, or Chinese with ``--lang zh``).
 Without a period it takes the calendar quarter of the history's latest change; when the
 history ends before the period does, Closing is the pipeline at its last change.
 """
@@ -15,12 +16,15 @@ import json
 
 from sim.presentation.commands import crm_options
 from sim.presentation.commands.support import (
+    add_lang_option,
     check_out_dir,
     fmt_money,
     jsonable,
     say,
     write_out,
 )
+from sim.presentation.i18n import text as _
+from sim.presentation.i18n import using
 
 
 def register(subparsers) -> None:
@@ -38,6 +42,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", metavar="DIR",
                    help="also write movement.csv, category_changes.csv and the waterfall "
                         "movement.png into this directory, which must be new or empty")
+    add_lang_option(p, "movement.png's title and labels", "English")
     p.set_defaults(handler=handler)
 
 
@@ -80,7 +85,9 @@ def handler(args) -> int:
             say(f"  {row.from_category or '(none)':>10s} -> {row.to_category or '(none)':10s}"
                 f" {row.deals:>5d} deals {fmt_money(row.amount):>14s}")
     if out is not None:
-        figure = plot_movement(table, period=shown)
+        with using(args.lang or "en"):
+            figure = plot_movement(table, period=_("{start} to {end}", start=f"{start:%Y-%m-%d}",
+                                                   end=end.to_period("D") - 1))
         write_out(out, lambda: write_folder(out, {
             "movement.csv": lambda fh: table.to_csv(fh, index=False),
             "category_changes.csv": lambda fh: changes.to_csv(fh, index=False),

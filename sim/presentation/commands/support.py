@@ -18,9 +18,11 @@ import math
 import os
 import secrets
 import sys
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from sim.presentation.i18n import LANGUAGES, text
 from sim.rules.dates import last_date
 from sim.scenario.schema import POLICY_NAMES, Scenario
 from sim.scenario.shipped import DEFAULT, open_scenario
@@ -145,20 +147,48 @@ def load_for_run(args) -> tuple[Scenario, str]:
 
 
 
+def add_lang_option(parser, what: str, default: str = "the scenario's `language`") -> None:
+    """Add ``--lang en|zh``, the language of ``what`` (a page, a figure, the printed text),
+    ``default`` when it is left out."""
+    parser.add_argument("--lang", choices=LANGUAGES,
+                        help=f"language of {what} (English or Chinese); {default} by default")
+
+
+def in_language(sc: Scenario, lang: str | None) -> Scenario:
+    """``sc`` speaking ``--lang`` (its ``language``; the run is the same), or ``sc`` as it
+    is when the option was left out."""
+    return sc if lang is None else vary(sc, {"language": lang}, source="--lang")
+
+
 def results_period(sc: Scenario) -> str:
-    """``60-day results period (2026-01-01 to 2026-03-01)``."""
-    return f"{sc.horizon_days:g}-day results period ({sc.start_date} to {last_date(sc)})"
+    """``60-day results period (2026-01-01 to 2026-03-01)``, in the language of the
+    enclosing :func:`sim.presentation.i18n.using` block."""
+    return text("{days}-day results period ({start} to {end})", days=f"{sc.horizon_days:g}",
+                start=sc.start_date, end=last_date(sc))
 
 
 def fmt_money(x) -> str:
-    return "n/a" if x != x else f"{x:,.0f}"
+    return text("n/a") if x != x else f"{x:,.0f}"
 
 
 def fmt_pct(x, sign: bool = True) -> str:
     """A value already in percent."""
     if x != x:
-        return "n/a"
+        return text("n/a")
     return f"{x:+.1f}%" if sign else f"{x:.1f}%"
+
+
+def fit(value, width: int, align: str = "<") -> str:
+    """``value`` padded to ``width`` columns of a terminal, where a Chinese character
+    takes two (``align``: ``<`` left, ``>`` right).
+
+    >>> fit("承诺", 6) + "|"
+    '承诺  |'
+    """
+    shown = str(value)
+    pad = " " * max(width - sum(2 if unicodedata.east_asian_width(c) in "WF" else 1
+                                for c in shown), 0)
+    return shown + pad if align == "<" else pad + shown
 
 
 def fmt_number(x) -> str:

@@ -2,7 +2,8 @@
 
 ``funnel tournament SCENARIO SUBMISSIONS_DIR [--replications N] [--seed S]
 [--weights bookings=0.5,cash=0.3,forecast=0.2] [--reference NAME|POLICY] [--json]
-[--out DIR] [--workers W | --dask ADDRESS] [--quiet]``
+[--out DIR] [--lang en|zh] [--workers W | --dask ADDRESS] [--quiet]``; ``--out`` writes
+``debrief.html`` in the scenario's ``language``, or ``--lang``.
 
 Each ``*.toml`` file in SUBMISSIONS_DIR is one team's submission
 (:mod:`sim.scenario.submission`). A malformed one is reported on standard error
@@ -24,6 +25,7 @@ from sim.presentation.commands.execution import add_execution_options, execution
 from sim.presentation.commands.support import (
     RUN_POLICIES,
     UsageError,
+    add_lang_option,
     check_out_dir,
     fmt_money,
     jsonable,
@@ -69,6 +71,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", help="write leaderboard.csv, results.csv and debrief.html into "
                                  "this directory, which must be new or empty")
     p.add_argument("--json", action="store_true", help="print the ranking as JSON")
+    add_lang_option(p, "debrief.html (its text and its figures)")
     p.set_defaults(handler=handler)
 
 
@@ -155,7 +158,8 @@ def handler(args) -> int:
     if out is not None:
         from sim.presentation.debrief import write_debrief
 
-        write_out(out, lambda: write_debrief(tour, out, skipped), quiet=args.json)
+        write_out(out, lambda: write_debrief(tour, out, skipped, args.lang),
+                  quiet=args.json)
     return 0
 
 

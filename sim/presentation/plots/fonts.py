@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
+from fontTools.ttLib import TTCollection
 from matplotlib import font_manager
 
 CJK_FONT_PYPI = "paperang-p2-fonts-cjk"
@@ -107,6 +108,31 @@ def packaged_font_file() -> Path | None:
         return None
     path = Path(str(resource))
     return path if path.is_file() else None
+
+
+def write_web_font(path: str | Path) -> Path:
+    """Write the packaged CJK font (:func:`packaged_font_file`) for a web page's
+    ``@font-face``: its regular face as a TrueType file at ``path`` (parent folders are
+    made; an existing file is replaced whole). Browsers do not read a font collection
+    (``.ttc``), which is how the package ships it. ``make classroom`` serves this file to
+    the lessons' pages, so their Chinese shows on a machine with no CJK font.
+
+    Raises
+    ------
+    FileNotFoundError
+        :data:`CJK_FONT_PYPI` is not installed (or its file is not on the file system).
+    """
+    source = packaged_font_file()
+    if source is None:
+        raise FileNotFoundError(f"no CJK font to serve: the package {CJK_FONT_PYPI} is not "
+                                f"installed (pip install {CJK_FONT_PYPI})")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part = path.with_name(f".{path.name}.part")
+    with TTCollection(str(source)) as collection:
+        collection.fonts[0].save(str(part))  # the regular face (the second is monospaced)
+    part.replace(path)
+    return path
 
 
 def packaged_cjk_font() -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.presentation.i18n import text as _
 from sim.presentation.plots.style import (
     LEGEND_SIZE,
     LINE_WIDTH,
@@ -43,6 +44,9 @@ def plot_stress(bookings, *, weighted_forecast: float, p10: float, p50: float, p
         Money unit of the axis.
     title : str, optional
         Replaces the default title.
+    lang : {"en", "zh"}, optional
+        The labels' language (default: the enclosing
+        :func:`~sim.presentation.i18n.using` block's).
 
     Returns
     -------
@@ -58,25 +62,26 @@ def plot_stress(bookings, *, weighted_forecast: float, p10: float, p50: float, p
         hi = lo + max(abs(lo) * 0.01, 1.0)
     edges = np.linspace(lo, hi, 41)
     ax.hist(b, bins=edges, weights=np.full(len(b), 1 / max(len(b), 1)), color=OKABE_ITO[4],
-            edgecolor="white", label="Bookings as given")
+            edgecolor="white", label=_("Bookings as given"))
     if shifted is not None:
         s = data[1]
         ax.hist(s, bins=edges, weights=np.full(len(s), 1 / max(len(s), 1)), histtype="step",
                 color=OKABE_ITO[5], linewidth=LINE_WIDTH,
-                label=f"Win rates {shift * 100:+.0f} points (same draws)")
+                label=_("Win rates {shift} points (same draws)", shift=f"{shift * 100:+.0f}"))
     marks = [(p10, "P10", OKABE_ITO[0], ":"), (p50, "P50", OKABE_ITO[0], "-"),
              (p90, "P90", OKABE_ITO[0], ":"),
-             (weighted_forecast, "Weighted forecast", OKABE_ITO[2], "--")]
+             (weighted_forecast, _("Weighted forecast"), OKABE_ITO[2], "--")]
     if quota is not None and quota == quota:
-        marks.append((quota, "Quota", OKABE_ITO[5], "-"))
+        marks.append((quota, _("Quota"), OKABE_ITO[5], "-"))
     for value, label, color, style in marks:
         ax.axvline(value, color=color, linestyle=style, linewidth=LINE_WIDTH,
                    label=f"{label} {format_money(value, currency)}")
     money_axis(ax.xaxis, currency)
-    ax.set_xlabel("Bookings in the period")
-    ax.set_ylabel("Share of the draws")
+    ax.set_xlabel(_("Bookings in the period"))
+    ax.set_ylabel(_("Share of the draws"))
     ax.legend(fontsize=LEGEND_SIZE * 0.8, loc="upper left")
-    ax.set_title(wrap_title(title or f"What the pipeline may book: {len(b):,} draws"))
+    ax.set_title(wrap_title(title or _("What the pipeline may book: {n} draws",
+                                       n=f"{len(b):,}")))
     return fig
 
 

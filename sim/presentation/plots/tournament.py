@@ -2,7 +2,8 @@
 roller-coaster of the teams that stopped prospecting.
 
 Each takes a plain frame (as :class:`sim.experiments.tournament.Tournament` holds it)
-and returns a :class:`~sim.presentation.plots.style.ClassroomFigure`.
+and returns a :class:`~sim.presentation.plots.style.ClassroomFigure`, labelled in the
+language of the enclosing :func:`~sim.presentation.i18n.using` block (or ``lang=``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.presentation.i18n import text as _
 from sim.presentation.plots.style import (
     LINE_WIDTH,
     OKABE_ITO,
@@ -28,7 +30,7 @@ _MARKERS = "osD^vP*X"
 
 def _style(i: int, team: str, reference: str | None) -> dict:
     if team == reference:
-        label = team if team == "reference" else f"{team} (reference)"
+        label = team if team == "reference" else _("{team} (reference)", team=team)
         return dict(REFERENCE_STYLE, label=label)
     return {"color": OKABE_ITO[i % len(OKABE_ITO)], "linewidth": LINE_WIDTH,
             "marker": _MARKERS[i % len(_MARKERS)], "markersize": 9, "label": team}
@@ -81,10 +83,10 @@ def plot_team_bookings(quarterly: pd.DataFrame, *, currency: str = "USD",
     money_axis(ax.yaxis, currency)
     ax.set_ylim(bottom=0)
     ax.grid(axis="y")
-    ax.set_xlabel("Quarter")
-    ax.set_ylabel(f"Bookings ({currency})")
-    fig.legend(loc="outside right upper", title="Team")
-    ax.set_title(wrap_title(title or "Bookings per quarter, mean over the replications"))
+    ax.set_xlabel(_("Quarter"))
+    ax.set_ylabel(_("Bookings ({currency})", currency=currency))
+    fig.legend(loc="outside right upper", title=_("Team"))
+    ax.set_title(wrap_title(title or _("Bookings per quarter, mean over the replications")))
     return fig
 
 
@@ -108,8 +110,8 @@ def plot_prospecting_swings(swings: pd.DataFrame, *, reference: str | None = Non
     """
     _check(swings, ["team", "series", "day", "value"], "plot_prospecting_swings")
     fig, axes = classroom_figure(2, 1, sharex=True)
-    panels = (("prospecting_hours", "Prospecting hours\nper 4 weeks"),
-              ("above_funnel", "Leads Above\nthe Funnel"))
+    panels = (("prospecting_hours", _("Prospecting hours\nper 4 weeks")),
+              ("above_funnel", _("Leads Above\nthe Funnel")))
     for ax, (series, label) in zip(axes[:, 0], panels, strict=True):
         rows = swings[swings["series"] == series]
         for i, team in _teams(rows, order):
@@ -124,9 +126,9 @@ def plot_prospecting_swings(swings: pd.DataFrame, *, reference: str | None = Non
         ax.set_ylim(bottom=0)
         ax.grid(axis="y")
         ax.set_ylabel(label)
-    axes[-1, 0].set_xlabel("Day of the results period")
+    axes[-1, 0].set_xlabel(_("Day of the results period"))
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside right upper", title="Team")
-    fig.suptitle(wrap_title(title or "The roller-coaster: one rep's prospecting and top of "
-                                     "the funnel (first replication)"), x=0.01, ha="left")
+    fig.legend(handles, labels, loc="outside right upper", title=_("Team"))
+    fig.suptitle(wrap_title(title or _("The roller-coaster: one rep's prospecting and top of "
+                                       "the funnel (first replication)")), x=0.01, ha="left")
     return fig

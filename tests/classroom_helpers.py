@@ -4,9 +4,11 @@ started as a trainer starts it, on a free port, and stopped with everything it s
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,6 +18,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 START_SECONDS = 60  # Voila prints its URL in a few seconds
+PAGE_MS = 180_000  # a lesson runs all its cells before its page shows (~15 s in fast mode)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (hidden ones too) and a hash of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 
 
 @contextlib.contextmanager

@@ -22,21 +22,12 @@ locally, and fails under CI (``CI=true``), where it must run.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import os
 import re
-import shutil
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pytest
+from classroom_helpers import PAGE_MS, ROOT, classroom_server, free_port, snapshot
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
 LESSONS = ROOT / "lessons"
 
 pytestmark = pytest.mark.slow
@@ -49,68 +40,15 @@ LESSON_PANELS = {
         0, re.compile(r"total bookings [\d,]+ \w+ \| swing of prospecting hours")),
 }
 
-START_SECONDS = 60  # Voila prints its URL in a few seconds
-PAGE_MS = 180_000  # a lesson runs all its cells before its page shows (~15 s in fast mode)
 REDRAW_MS = 60_000  # a panel answers a slider move in about a second
 
 
 @pytest.fixture(scope="module")
-def chromium() -> str:
-    path = shutil.which("chromium")
-    if path is None:
-        reason = ("Debian's chromium is not installed (apt-get install chromium; .ci/run "
-                  "installs it): the classroom page cannot be tested in a browser")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + ", and under CI this test must run")
-        pytest.skip(reason)
-    return path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (hidden ones too) and a hash of its bytes."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture(scope="module")
 def classroom(tmp_path_factory):
-    """``make classroom`` on a free port; yields the URL it prints, then stops it.
-
-    FUNNEL_FAST=1 makes the lessons run their short simulations (as the lesson tests do), so
-    that a page shows in seconds; the page, the template and the panels are the same."""
+    """``make classroom`` on a free port; yields the URL it prints, then stops it."""
     log_path = tmp_path_factory.mktemp("classroom") / "voila.log"
-    env = {**os.environ, "FUNNEL_FAST": "1"}
-    with log_path.open("w") as log:
-        server = subprocess.Popen(
-            ["make", "--no-print-directory", "classroom", f"CLASSROOM_PORT={_free_port()}"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        url = None
-        while url is None:
-            found = re.search(r"http://127\.0\.0\.1:\d+/", log_path.read_text())
-            if found:
-                url = found[0]
-            elif server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"make classroom printed no URL:\n{log_path.read_text()}")
-            else:
-                time.sleep(0.2)
+    with classroom_server(log_path, f"CLASSROOM_PORT={free_port()}") as url:
         yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):  # none left if make failed
-            os.killpg(server.pid, signal.SIGTERM)  # make, Voila and the lessons' kernels
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        print(f"make classroom's output ({log_path}):\n{log_path.read_text()[-4000:]}")
 
 
 def _summary(panel) -> str:
@@ -166,7 +104,7 @@ def _answer_an_exercise(page, lesson: str) -> list[str]:
 
 def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classroom,
                                                                  tmp_path):
-    before = _snapshot(LESSONS)
+    before = snapshot(LESSONS)
     requests: list[str] = []
 
     def shot(name: str) -> None:  # printed as it is saved, so a failure still shows them
@@ -224,4 +162,4 @@ def test_make_classroom_serves_the_lessons_offline_without_code(chromium, classr
     assert not outside, "the page asked hosts other than the classroom server:\n" + "\n".join(
         outside)
     assert requests, "no request was recorded"
-    assert _snapshot(LESSONS) == before, "opening the lessons changed files in lessons/"
+    assert snapshot(LESSONS) == before, "opening the lessons changed files in lessons/"

@@ -25,10 +25,9 @@ import re
 import subprocess
 
 import pytest
-from classroom_helpers import ROOT, classroom_server
+from classroom_helpers import PAGE_MS, ROOT, classroom_server, free_port, snapshot
 from fontTools.ttLib import TTFont
 from playwright.sync_api import sync_playwright
-from test_classroom import PAGE_MS, _free_port, _snapshot, chromium  # noqa: F401 (a fixture)
 
 from sim.presentation.i18n import ZH
 from sim.presentation.plots import fonts
@@ -102,7 +101,7 @@ def first_lesson():
 def chinese_classroom(first_lesson, tmp_path_factory):
     """``make classroom CLASSROOM_LANG=zh`` on a free port; yields the URL it prints."""
     log = tmp_path_factory.mktemp("classroom_zh") / "voila.log"
-    with classroom_server(log, f"CLASSROOM_PORT={_free_port()}", "CLASSROOM_LANG=zh") as url:
+    with classroom_server(log, f"CLASSROOM_PORT={free_port()}", "CLASSROOM_LANG=zh") as url:
         yield url
 
 
@@ -123,8 +122,8 @@ FONT_STATUS = """async (family) => {
 
 @pytest.mark.slow
 def test_a_chinese_room_draws_its_chinese_with_the_served_font(
-        chromium, first_lesson, chinese_classroom, tmp_path):  # noqa: F811 (the fixture)
-    before = _snapshot(LESSONS)
+        chromium, first_lesson, chinese_classroom, tmp_path):
+    before = snapshot(LESSONS)
     requests: list[str] = []
     fonts_served: list[tuple[str, int]] = []
     with sync_playwright() as p:
@@ -171,4 +170,4 @@ def test_a_chinese_room_draws_its_chinese_with_the_served_font(
                                       chinese_classroom.replace("http://", "ws://", 1)))]
     assert not outside, "the page asked hosts other than the classroom server:\n" + "\n".join(
         outside)
-    assert _snapshot(LESSONS) == before, "opening the lesson changed files in lessons/"
+    assert snapshot(LESSONS) == before, "opening the lesson changed files in lessons/"

@@ -32,6 +32,15 @@ def results_leads(result) -> pd.DataFrame:
     return leads[in_period(leads["created_day"], result.scenario.horizon_days)]
 
 
+def response_hours(leads: pd.DataFrame) -> np.ndarray:
+    """Hours each lead waited for a rep's first contact; NaN for a lead never answered
+    (expired, or still waiting at the end of the run). A lead verified on arrival, with
+    no rep time (``leads.verify_hours = 0``), waited 0 hours."""
+    hours = leads["response_hours"].to_numpy(dtype=float)
+    verified = leads["status"].isin(["qualified", "disqualified"]).to_numpy()
+    return np.where(np.isnan(hours) & verified, 0.0, hours)
+
+
 def speed_to_lead(result, edges_hours=RESPONSE_BANDS_HOURS) -> pd.DataFrame:
     """The leads of the results period by how long they waited for a rep's first contact.
 
@@ -59,7 +68,7 @@ def speed_to_lead(result, edges_hours=RESPONSE_BANDS_HOURS) -> pd.DataFrame:
         names = [f"{a:g}-{b:g} h" for a, b in zip(bounds, bounds[1:], strict=False)]
         names += [f"over {edges[-1]:g} h", BAND_NAMES[-1]]
     leads = results_leads(result)
-    hours = leads["response_hours"].to_numpy(dtype=float)
+    hours = response_hours(leads)
     band = np.where(np.isnan(hours), len(edges) + 1,
                     np.searchsorted(edges, np.nan_to_num(hours), side="left"))
     became = leads["opportunity_id"].notna().to_numpy()
@@ -83,7 +92,7 @@ def response_summary(result) -> dict[str, float]:
         (share of all leads that became opportunities); shares are NaN without leads.
     """
     leads = results_leads(result)
-    hours = leads["response_hours"].to_numpy(dtype=float)
+    hours = response_hours(leads)
     n = len(hours)
     answered = hours[~np.isnan(hours)]
     share = (lambda k: k / n) if n else (lambda k: np.nan)

@@ -528,14 +528,14 @@ ZH: dict[str, str] = {
         "转为销售机会。每笔赢单的成本：集客营销 {inbound}，推播营销 {outbound} {currency}。",
     "The share will be": "转化占比将会", "higher than today": "高于现在",
     "lower than today": "低于现在",
-    "Choose a team size other than today's {n} reps.":
+    "Choose a team size other than today’s {n} reps.":
         "请选择与现在的 {n} 名销售代表不同的团队规模。",
-    "With {n} reps, {after} of leads became opportunities; with today's {today}, {before}: "
+    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
     "{change} points higher (95% confidence interval {low} to {high} points, {runs} "
     "simulated years each).":
         "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："
         "高出 {change} 个百分点（95% 置信区间 {low} 至 {high} 个百分点，各模拟 {runs} 年）。",
-    "With {n} reps, {after} of leads became opportunities; with today's {today}, {before}: "
+    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
     "{change} points lower (95% confidence interval {low} to {high} points, {runs} "
     "simulated years each).":
         "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："

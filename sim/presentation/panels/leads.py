@@ -67,7 +67,7 @@ def leads_panel(scenario: Scenario, lang: str | None = None) -> Panel:
 def team_size_exercise(scenario: Scenario, replications: int, *, hint: str,
                        lang: str | None = None) -> Exercise:
     """"With N reps, will the share of leads that become opportunities be higher or lower
-    than today?": a team-size slider and a prediction; Check runs today's team and the
+    than today?": a team-size slider and a prediction; Check runs today’s team and the
     learner's on the same ``replications`` (common random numbers) and says the paired
     difference of ``lead_to_opportunity_rate`` with its 95% confidence interval.
 
@@ -86,7 +86,7 @@ def team_size_exercise(scenario: Scenario, replications: int, *, hint: str,
     def judge(answers: dict) -> Verdict:
         n = answers["reps"]
         if n == today:
-            return Verdict(False, text("Choose a team size other than today's {n} reps.",
+            return Verdict(False, text("Choose a team size other than today’s {n} reps.",
                                        lang, n=today))
         yours = vary(scenario, {"team.reps": n}, source="your team size")
         runs = compare({"today": scenario, "yours": yours}, replications, workers=1)
@@ -97,11 +97,11 @@ def team_size_exercise(scenario: Scenario, replications: int, *, hint: str,
                    "change": f"{abs(d['difference']) * 100:.1f}",
                    "low": f"{d['ci_low'] * 100:+.1f}", "high": f"{d['ci_high'] * 100:+.1f}",
                    "runs": d["n"]}
-        said = text("With {n} reps, {after} of leads became opportunities; with today's "
+        said = text("With {n} reps, {after} of leads became opportunities; with today’s "
                     "{today}, {before}: {change} points higher (95% confidence interval "
                     "{low} to {high} points, {runs} simulated years each)."
                     if came_out == "higher" else
-                    "With {n} reps, {after} of leads became opportunities; with today's "
+                    "With {n} reps, {after} of leads became opportunities; with today’s "
                     "{today}, {before}: {change} points lower (95% confidence interval "
                     "{low} to {high} points, {runs} simulated years each).", lang, **figures)
         if d["ci_low"] <= 0 <= d["ci_high"]:

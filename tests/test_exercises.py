@@ -24,7 +24,8 @@ def test_a_choice_is_judged_when_the_button_is_pressed_and_the_hint_waits_to_be_
     assert "Not quite." in ex.result.value and "Search is cheap" in ex.result.value
     ex.hint_button.click()
     assert ex.hint.layout.display is None and "Divide the spend" in ex.hint.value
-    control.value = "Search"
+    control.value = "Search"  # a changed answer clears the verdict of the last one
+    assert ex.verdict is None and ex.result.value == ""
     ex.check_button.click()
     assert ex.verdict.right and "Right." in ex.result.value
     assert ex.samples == {"right": {"answer": "Search"}, "wrong": {"answer": "TV"}}

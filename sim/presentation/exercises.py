@@ -98,6 +98,7 @@ class Exercise:
         self.check_button.on_click(lambda _button: self.check())
         self.hint_button.on_click(lambda _button: self.show_hint())
         for control in self.controls.values():
+            control.observe(self._answer_changed, names="value")
             control.style.description_width = "initial"
             control.layout.width = control.layout.width or "480px"
         self.box = widgets.VBox(
@@ -144,6 +145,11 @@ class Exercise:
         for name, value in answers.items():
             self.controls[name].value = value
         return self.check()
+
+    def _answer_changed(self, _change) -> None:
+        """A verdict belongs to the answer it judged: a changed answer clears it."""
+        self.verdict = None
+        self.result.value = ""
 
     def show_hint(self) -> None:
         """Unfold the hint (the "Show a hint" button)."""

@@ -45,7 +45,7 @@ def leads_panel(scenario: Scenario, lang: str | None = None) -> Panel:
         name = scenario.channels[campaign[0]].name
         controls.append(Slider(f"channels[{campaign[0]}].budget_per_month",
                                text("{channel} budget per month", lang, channel=name),
-                               0, 20_000, 1_000))
+                               0, 20_000, 1_000, integer=True))
 
     def show(run) -> None:
         draw(channels_chart(run, REP_COST_PER_HOUR))

@@ -146,6 +146,7 @@ PANEL_MOVES = {
     "roller_coaster": [("channels[1].target_hours_per_week", 16),
                        ("policy.name", "close_first")],
     "cash": [("payments.late_share", 1.0), ("payments.terms_days", 90)],
+    "leads": [("team.reps", 3), ("channels[3].budget_per_month", 16000)],
 }
 
 

@@ -693,6 +693,41 @@ ZH: dict[str, str] = {
     # -- lesson 00: start here
     # (end of lesson 00)
     # -- lesson 01: leads and channels
+    "Leads and opportunities": "销售线索与销售机会",
+    "Cost per won deal ({currency})": "每笔赢单的成本（{currency}）",
+    "{amount} a lead": "每条线索 {amount}", "no deal won": "没有赢单",
+    "Became opportunities (%)": "转为销售机会（%）",
+    "Speed to lead: wait for a first contact (leads)": "线索响应速度（线索数）",
+    "Opportunities: inbound (pull)": "销售机会：集客营销（拉）",
+    "Opportunities: outbound (push)": "销售机会：推播营销（推）",
+    "Leads by channel: what they cost and how fast they were answered":
+        "各渠道的销售线索：成本与响应速度",
+    "within 1 hour": "1小时内", "1 to 4 hours": "1-4小时", "4 to 24 hours": "4-24小时",
+    "over a day": "超过一天", "never answered": "未响应",
+    "Leads {leads}: {fast} answered within an hour, median wait {hours} h; {share} became "
+    "opportunities. Cost per won deal: inbound {inbound}, outbound {outbound} {currency}.":
+        "销售线索 {leads} 条：{fast} 在 1 小时内得到响应，等待时间中位数 {hours} 小时；{share} "
+        "转为销售机会。每笔赢单的成本：集客营销 {inbound}，推播营销 {outbound} {currency}。",
+    "The share will be": "转化占比将会", "higher than today": "高于现在",
+    "lower than today": "低于现在",
+    "Choose a team size other than today’s {n} reps.":
+        "请选择与现在的 {n} 名销售代表不同的团队规模。",
+    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
+    "{change} points higher (95% confidence interval {low} to {high} points, {runs} "
+    "simulated years each).":
+        "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："
+        "高出 {change} 个百分点（95% 置信区间 {low} 至 {high} 个百分点，各模拟 {runs} 年）。",
+    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
+    "{change} points lower (95% confidence interval {low} to {high} points, {runs} "
+    "simulated years each).":
+        "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："
+        "低了 {change} 个百分点（95% 置信区间 {low} 至 {high} 个百分点，各模拟 {runs} 年）。",
+    "The interval includes zero: chance alone could explain this difference.":
+        "该区间包含零：仅凭偶然也可能出现这一差异。",
+    "Today the team has {n} reps. Choose another team size and predict: will the <b>share "
+    "of leads that become opportunities</b> be higher or lower?":
+        "现在团队有 {n} 名销售代表。请选择另一个团队规模并预测：<b>转为销售机会的线索占比</b>"
+        "会更高还是更低？",
     # (end of lesson 01)
     # -- lesson 02: stages and win rates
     # (end of lesson 02)

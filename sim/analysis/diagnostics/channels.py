@@ -74,10 +74,49 @@ def channel_economics(result, rep_cost_per_hour: float = 0.0) -> pd.DataFrame:
     for col in ("leads", "opportunities", "won"):
         out[col] = out[col].astype(int)
     out["cost"] = out["spend"] + out["rep_time_cost"]
+    return _with_ratios(out)
+
+
+_SUMS = ["spend", "prospecting_hours", "rep_time_cost", "cost", "leads", "opportunities",
+         "won", "bookings"]
+"""The columns of :func:`channel_economics` that add up over runs (the rest are ratios)."""
+
+
+def _with_ratios(out: pd.DataFrame) -> pd.DataFrame:
+    """The ratio columns of :func:`channel_economics`, from its sums, in its column order."""
+    out = out.copy()
     out["cost_per_lead"] = _ratio(out["cost"], out["leads"])
     out["cost_per_opportunity"] = _ratio(out["cost"], out["opportunities"])
     out["cost_per_win"] = _ratio(out["cost"], out["won"])
     out["bookings_per_cost"] = _ratio(out["bookings"], out["cost"])
-    return out[["channel", "kind", "spend", "prospecting_hours", "rep_time_cost", "cost",
-                "leads", "opportunities", "won", "bookings", "cost_per_lead",
+    return out[["channel", "kind", *_SUMS[:4], *_SUMS[4:], "cost_per_lead",
                 "cost_per_opportunity", "cost_per_win", "bookings_per_cost"]]
+
+
+def pooled_channel_economics(runs: pd.DataFrame) -> pd.DataFrame:
+    """:func:`channel_economics` of several runs (e.g. replications) pooled into one table.
+
+    Costs, leads, opportunities, wins and bookings are added up over the runs and the
+    ratios computed from the totals (a ratio of sums, not a mean of ratios: a channel
+    that won no deal in one run still counts its cost there).
+
+    Parameters
+    ----------
+    runs : DataFrame
+        :func:`channel_economics` tables stacked (any extra columns, such as
+        ``replication``, are ignored); every run has the same channels.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`channel_economics`, one row per channel in the order of
+        the first run.
+    """
+    order = list(dict.fromkeys(runs["channel"]))
+    kinds = runs.drop_duplicates("channel").set_index("channel")["kind"]
+    sums = runs.groupby("channel", sort=False)[_SUMS].sum().reindex(order)
+    sums.insert(0, "kind", kinds.reindex(order))
+    out = _with_ratios(sums.rename_axis("channel").reset_index())
+    for col in ("leads", "opportunities", "won"):
+        out[col] = out[col].astype(int)
+    return out

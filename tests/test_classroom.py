@@ -98,7 +98,8 @@ def _answer_an_exercise(page, lesson: str) -> list[str]:
         if verdicts[-1].startswith("Right."):
             break
     box.get_by_role("button", name="Show a hint").click()
-    assert hint.is_visible() and hint.inner_text().strip(), f"{lesson}: no hint shown"
+    hint.wait_for(state="visible", timeout=REDRAW_MS)  # once the kernel's answer is back
+    assert hint.inner_text().strip(), f"{lesson}: the hint is empty"
     return verdicts
 
 

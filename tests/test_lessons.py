@@ -60,6 +60,7 @@ CELL_TIMEOUT = 300
 """Seconds one cell may take: a lesson cell takes 15 s at most in fast mode."""
 
 ANSWER_EVERY_EXERCISE = """\
+import json
 from sim.presentation.exercises import shown
 for number, exercise in enumerate(shown(), 1):
     hidden = exercise.hint.layout.display == "none"
@@ -68,14 +69,14 @@ for number, exercise in enumerate(shown(), 1):
     exercise.show_hint()
     print(f"exercise {number}: hint hidden at first {hidden}; wrong answer judged right "
           f"{wrong.right}; right answer judged right {right.right}; hint "
-          f"{exercise.hint.value!r}; says {exercise.result.value!r}")
+          f"{json.dumps(exercise.hint.value)}; says {json.dumps(exercise.result.value)}")
 print(f"{len(shown())} exercises")
 """
 """Answers every exercise shown, and prints what each verdict said."""
 
 EXERCISE_LINE = re.compile(r"exercise (\d+): hint hidden at first (\w+); wrong answer judged "
-                           r"right (\w+); right answer judged right (\w+); hint '(.*)'; "
-                           r"says '(.*)'")
+                           r"right (\w+); right answer judged right (\w+); hint (\".*\"); "
+                           r"says (\".*\")$", re.MULTILINE)
 MIN_EXERCISES = {"00": 1}
 """Widget exercises a lesson must hold (two unless named here: lesson 00 only starts)."""
 
@@ -125,6 +126,7 @@ def test_every_exercise_judges_a_right_and_a_wrong_answer_in_a_real_kernel(kerne
     assert len(found) >= MIN_EXERCISES.get(path.name[:2], 2), said
     assert f"{len(found)} exercises" in said, said
     for number, hidden, wrong, right, hint, verdict in found:
+        hint, verdict = json.loads(hint), json.loads(verdict)
         assert (hidden, wrong, right) == ("True", "False", "True"), f"exercise {number}"
         assert hint.strip("<i>/ "), f"exercise {number} has no hint"
         assert "Right." in verdict or "正确。" in verdict, f"exercise {number}: {verdict}"

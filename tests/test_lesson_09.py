@@ -53,12 +53,14 @@ def test_erlang_c_wait_refuses_a_server_that_never_serves():
 
 
 def test_mmc_scenario_is_the_queue_the_formula_describes():
-    base = Scenario(seed=7, horizon_days=200, warmup_days=30, language="zh")
+    base = Scenario(seed=7, horizon_days=200, warmup_days=30, language="zh",
+                    post_sale={"work_hours": 3.0})
     sc = mmc_scenario(base, 4, 6.0, 4.0)
     assert (sc.seed, sc.horizon_days, sc.warmup_days, sc.language) == (7, 200, 30, "zh")
     assert [c.kind for c in sc.channels] == ["inbound"] and sc.channels[0].lead_quality == 1
     assert len(sc.stages) == 1 and sc.stages[0].work_hours.dist == "exponential"
     assert (sc.team.reps, sc.team.assignment, sc.policy.name) == (4, "pool", "fifo")
+    assert sc.post_sale.work_hours == 0  # the reps do nothing but the queue's work
     rates = mmc_rates(sc)
     assert rates["arrivals_per_day"] == pytest.approx(6.0)
     assert rates["service_rate"] == pytest.approx(2.0)

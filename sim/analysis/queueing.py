@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+from sim.rules.channels import base_rate_per_day
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -110,8 +111,9 @@ def mmc_scenario(scenario: Scenario, reps: int, arrivals_per_day: float,
     (no verification, no speed-to-lead decay), one stage whose work is exponential with
     mean ``work_hours`` and whose customer decides at once (and never rots), and
     ``reps`` reps of ``hours_per_day`` taking the deals from one shared queue, first come
-    first served (``pool`` assignment, ``fifo`` policy). The name, dates, seed, horizon,
-    warm-up and language stay the scenario's.
+    first served (``pool`` assignment, ``fifo`` policy), with no other work (no
+    post-sale hand-over, no leave, no hires). The name, dates, seed, horizon, warm-up and
+    language stay the scenario's.
 
     A rep then serves ``hours_per_day / work_hours`` deals a day when busy, so the load
     is ``a = arrivals_per_day * work_hours / hours_per_day`` reps; the queue is stable
@@ -132,6 +134,7 @@ def mmc_scenario(scenario: Scenario, reps: int, arrivals_per_day: float,
                     "decision_days": {"dist": "fixed", "value": 0.0}, "rot_days": 3650}],
         "team": {"reps": reps, "hours_per_day": hours_per_day, "assignment": "pool"},
         "policy": {"name": "fifo"},
+        "post_sale": {"work_hours": 0.0},
     }, source="the M/M/c queue")
 
 
@@ -144,7 +147,7 @@ def mmc_rates(scenario: Scenario) -> dict:
     >>> mmc_rates(mmc_scenario(Scenario(), 3, 4.5, 4.0))["erlang_c_wait_days"].__round__(4)
     0.3785
     """
-    lam = scenario.channels[0].leads_per_week / 7
+    lam = base_rate_per_day(scenario.channels[0])
     mu = scenario.team.hours_per_day / scenario.stages[0].work_hours.mean
     c = scenario.team.reps
     wait = erlang_c_wait(lam, mu, c) if lam / mu < c else math.nan

@@ -530,7 +530,7 @@ ZH: dict[str, str] = {
     "{currency} | fitted to the history: P10 {p10}, P50 {p50}, P90 {p90} | chance of "
     "quota {chance}":
         "本季度预计签单的跟踪中销售机会 {deals} 个 | CRM 加权销售预测 {forecast} {currency} | "
-        "按历史拟合：P10 {p10}，P50 {p50}，P90 {p90} | 完成指标的概率 {chance}",
+        "按历史拟合：P10 {p10}，P50 {p50}，P90 {p90} | 完成销售定额的概率 {chance}",
     # (end of lesson 08)
     # -- lesson 09: trusting a simulation
     "Deals arriving per week": "每周到达的销售机会",

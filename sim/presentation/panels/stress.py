@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from sim.crm.export import crm_tables
 from sim.crm.stress import StressResult, stress_pipeline
 from sim.experiments.runner import simulate
@@ -57,6 +60,37 @@ def stress_quarter(scenario: Scenario, draws: int = PANEL_DRAWS) -> QuarterStres
     return QuarterStress(scenario,
                          stress_pipeline(opportunities, quota=quota, draws=draws),
                          stress_pipeline(opportunities, history, quota=quota, draws=draws))
+
+
+def forecast_calls(stress: StressResult, opportunities: pd.DataFrame) -> pd.DataFrame:
+    """The numbers a manager may say in the forecast call, and how often the quarter
+    reaches each one in the stress test's draws.
+
+    The owners' calls add the forecast categories of the quarter's open deals (as the
+    CRM file gives them) to what is already won: ``commit`` (won + commit), ``best case``
+    (won + commit + best case) and ``everything`` (won + every open deal expected in the
+    quarter); the stress test's figures are its weighted forecast, P10, P50 and P90.
+
+    Returns
+    -------
+    DataFrame
+        One row per call, lowest amount first: ``call``, ``amount`` and ``reached``
+        (share of the draws booking at least the amount).
+    """
+    category = stress.deals["id"].map(opportunities.set_index("id")["forecast_category"])
+    amount = stress.deals["amount"].groupby(category.to_numpy()).sum()
+    commit = stress.booked + amount.get("commit", 0.0)
+    best = commit + amount.get("best_case", 0.0)
+    s = stress.base
+    calls = {"owners' commit": commit, "owners' best case": best,
+             "every open deal": stress.booked + float(stress.deals["amount"].sum()),
+             "weighted forecast": s.weighted_forecast, "P10": s.p10, "P50": s.p50,
+             "P90": s.p90}
+    draws = np.sort(stress.bookings)
+    table = pd.DataFrame({"call": list(calls), "amount": [float(v) for v in calls.values()]})
+    # share of draws at or above each amount
+    table["reached"] = 1 - np.searchsorted(draws, table["amount"], side="left") / len(draws)
+    return table.sort_values("amount", kind="stable").reset_index(drop=True)
 
 
 def stress_panel(scenario: Scenario, lang: str | None = None) -> Panel:

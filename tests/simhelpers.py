@@ -16,6 +16,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from sim.analysis.queueing import erlang_c, erlang_c_wait  # noqa: F401 (re-exported)
 from sim.experiments.runner import simulate
 from sim.scenario.schema import Scenario
 
@@ -112,25 +113,6 @@ def chi2_statistic(observed, expected) -> float:
     o = np.asarray(observed, dtype=float)
     e = np.asarray(expected, dtype=float)
     return float(((o - e) ** 2 / e).sum())
-
-
-# -- queueing theory -------------------------------------------------------------------
-def erlang_c(c: int, a: float) -> float:
-    """Probability that an arrival waits in an M/M/c queue with offered load ``a``
-    (= arrival rate / service rate) erlangs; needs ``a < c``."""
-    assert 0 <= a < c
-    # the Erlang B recursion is numerically stable; C follows from B
-    b = 1.0
-    for k in range(1, c + 1):
-        b = a * b / (k + a * b)
-    rho = a / c
-    return b / (1 - rho + rho * b)
-
-
-def erlang_c_wait(arrival_rate: float, service_rate: float, c: int) -> float:
-    """Mean wait in queue of M/M/c: ``Wq = C(c, a) / (c mu - lambda)``."""
-    a = arrival_rate / service_rate
-    return erlang_c(c, a) / (c * service_rate - arrival_rate)
 
 
 # -- tables ----------------------------------------------------------------------------

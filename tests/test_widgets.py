@@ -147,6 +147,10 @@ PANEL_MOVES = {
                        ("policy.name", "close_first")],
     "cash": [("payments.late_share", 1.0), ("payments.terms_days", 90)],
     "leads": [("team.reps", 3), ("channels[3].budget_per_month", 16000)],
+    # more optimistic owners date more deals into the quarter; a better proposal stage
+    # changes the deals won, lost and open, and the CRM's probabilities
+    "stress": [("forecast.owner_optimism", 0.5), ("stages[2].win_rate", 0.65)],
+    "erlang_c": [("team.reps", 4), ("channels[0].leads_per_week", 21.0)],
 }
 
 

@@ -1,7 +1,8 @@
 """The statistics the analyses use, in plain numpy (no scipy).
 
 - Summaries over replications: mean, standard deviation and a 95% confidence interval
-  (:func:`t975`, :func:`mean_ci`, :func:`summarize`).
+  (:func:`t975`, :func:`mean_ci`, :func:`summarize`); the difference of two means
+  from independent replications (:func:`welch_difference`).
 - Exact tests for the diagnostics: the one-sided Fisher exact test
   (:func:`fisher_lower_p`), the lower tail of a Poisson-binomial law
   (:func:`poisson_binomial_cdf`) and the Holm and Bonferroni multiple-comparison
@@ -305,3 +306,47 @@ def _beta_quantile(q: float, a: float, b: float) -> float:
         else:
             hi = mid
     return (lo + hi) / 2
+
+
+def welch_difference(a, b) -> dict:
+    """The difference of two means, ``mean(a) - mean(b)``, from *independent* samples
+    (replications run on different random numbers), with Welch's 95% t-interval.
+
+    Its standard error is ``sqrt(s_a² / n_a + s_b² / n_b)``, with the
+    Welch-Satterthwaite degrees of freedom (rounded down). Compare
+    :func:`sim.experiments.runner.paired_difference`, for two variants run on the *same*
+    replications (common random numbers): the luck both share cancels there, so its
+    interval is narrower when the runs are positively correlated.
+
+    Returns
+    -------
+    dict
+        ``n_a``, ``n_b``, ``mean_a``, ``mean_b``, ``difference``, ``se``, ``df``,
+        ``ci_low``, ``ci_high`` (NaN where a sample has fewer than two values).
+
+    Examples
+    --------
+    >>> d = welch_difference([3.0, 4.0, 5.0], [1.0, 2.0, 3.0])
+    >>> d["difference"], d["df"], round(d["ci_low"], 3), round(d["ci_high"], 3)
+    (2.0, 4, -0.267, 4.267)
+    """
+    x = np.asarray(a, dtype=float)
+    y = np.asarray(b, dtype=float)
+    x, y = x[~np.isnan(x)], y[~np.isnan(y)]
+    out = {"n_a": len(x), "n_b": len(y),
+           "mean_a": float(x.mean()) if len(x) else math.nan,
+           "mean_b": float(y.mean()) if len(y) else math.nan}
+    out["difference"] = out["mean_a"] - out["mean_b"]
+    if len(x) < 2 or len(y) < 2:
+        return out | {"se": math.nan, "df": math.nan, "ci_low": math.nan,
+                      "ci_high": math.nan}
+    va, vb = x.var(ddof=1) / len(x), y.var(ddof=1) / len(y)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        df = len(x) + len(y) - 2
+    else:
+        df = (va + vb) ** 2 / (va**2 / (len(x) - 1) + vb**2 / (len(y) - 1))
+    df = max(1, int(df))
+    half = t975(df) * se
+    return out | {"se": se, "df": df, "ci_low": out["difference"] - half,
+                  "ci_high": out["difference"] + half}

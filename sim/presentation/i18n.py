@@ -742,8 +742,25 @@ ZH: dict[str, str] = {
     # -- lesson 07: contracts, orders and collections
     # (end of lesson 07)
     # -- lesson 08: the manager's stress test
+    "Owners' optimism": "负责人的乐观程度",
+    "{deals} open deals expected this quarter | CRM's weighted forecast {forecast} "
+    "{currency} | fitted to the history: P10 {p10}, P50 {p50}, P90 {p90} | chance of "
+    "quota {chance}":
+        "本季度预计签单的跟踪中销售机会 {deals} 个 | CRM 加权销售预测 {forecast} {currency} | "
+        "按历史拟合：P10 {p10}，P50 {p50}，P90 {p90} | 完成销售定额的概率 {chance}",
     # (end of lesson 08)
     # -- lesson 09: trusting a simulation
+    "Deals arriving per week": "每周到达的销售机会",
+    "one replication": "一次重复运行",
+    "mean and 95% CI": "均值及 95% 置信区间",
+    "Erlang C: {wait} hours": "Erlang C 公式：{wait} 小时",
+    "Mean wait (hours)": "平均等待（小时）",
+    "{reps} reps of {hours} hours a day, {load} of them busy on average":
+        "{reps} 名销售代表，每天 {hours} 小时，平均 {load} 名在忙",
+    "simulated mean wait {mean} hours (95% CI {lo} to {hi}) | Erlang C {exact} hours | "
+    "reps busy {busy}":
+        "模拟的平均等待 {mean} 小时（95% 置信区间 {lo} 至 {hi}）| Erlang C 公式 {exact} 小时 | "
+        "销售代表忙碌 {busy}",
     # (end of lesson 09)
 }
 """The Chinese of every text, by its English (the key)."""

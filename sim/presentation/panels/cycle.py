@@ -25,6 +25,18 @@ def team_velocity(result) -> dict:
             "bookings_per_day": float(team["bookings_per_day"])}
 
 
+def neglect_cost(result) -> dict:
+    """What neglect cost a run: the deals lost to neglect and their amount, the bookings
+    and the team's sales velocity; a ``metrics`` function for
+    :func:`sim.experiments.runner.compare`."""
+    team = neglect_summary(result).iloc[-1]
+    k = result.kpis()
+    return {"lost to neglect": int(team["lost_to_neglect"]),
+            "amount lost to neglect": float(team["lost_to_neglect_amount"]),
+            "bookings": float(k["bookings"]),
+            "velocity per day": team_velocity(result)["velocity"]}
+
+
 def cycle_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 03's panel: the team's size, the rep's work on a proposal, and the days a
     proposal waiting for its rep takes to rot; shows the sales cycle's four parts (plan

@@ -518,10 +518,9 @@ ZH: dict[str, str] = {
         "进入下一阶段的机会（最后阶段之后：签约）",
     "Where deals drop out: the plan and the run": "机会在哪里流失：计划与运行",
     "Wrong: every deal ever created, tracked or not": "错误：所有创建过的机会，不论是否在跟踪",
-    "Every deal: count": "所有机会：数量",
+    "Every deal: count": "所有机会：数量", "Overall win rate": "总体赢单率",
     "Every deal: amount ({currency})": "所有机会：金额（{currency}）",
-    "Overall win rate": "总体赢单率", "Your prediction": "你的预测",
-    "it goes up": "上升", "it goes down": "下降",
+    "Your prediction": "你的预测", "it goes up": "上升", "it goes down": "下降",
     "it stays the same, up to luck": "不变（差异在运气范围内）",
     "{metric}: {today} today, {yours} with your setting ({n} paired runs). The 95% interval of "
     "the difference runs from {low} to {high}: {went}.":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sim.analysis.diagnostics.neglect import neglect_summary
 from sim.analysis.diagnostics.velocity import pipeline_velocity
+from sim.analysis.plan_vs_run import planned_cycle_parts
 from sim.presentation.exercises import Exercise
 from sim.presentation.i18n import text
 from sim.presentation.panels.predictions import paired_prediction
@@ -54,7 +55,7 @@ def cycle_panel(scenario: Scenario, lang: str | None = None) -> Panel:
         print(text("Won deals' cycle {cycle} days (plan {plan}) | velocity {velocity} "
                    "{currency} a day | rotting deals {rotting} | lost to neglect {neglect} "
                    "({amount} {currency})", lang, cycle=f"{k['avg_cycle_days']:.0f}",
-                   plan=f"{run.scenario.typical_cycle_days:.0f}",
+                   plan=f"{planned_cycle_parts(run.scenario)['planned_days'].sum():.0f}",
                    velocity=f"{team_velocity(run)['velocity']:,.0f}",
                    currency=run.scenario.currency, rotting=int(team["rotting"]),
                    neglect=int(team["lost_to_neglect"]),

@@ -142,6 +142,7 @@ def figure_data(fig) -> list:
 PANEL_MOVES = {
     "funnel": [("team.reps", 2), ("stages[2].win_rate", 0.7),
                ("channels[3].budget_per_month", 0)],
+    "cycle": [("team.reps", 2), ("stages[2].work_hours", 30), ("stages[2].rot_days", 2)],
     # (the target first: a close-first rep prospects last whatever the target says)
     "roller_coaster": [("channels[1].target_hours_per_week", 16),
                        ("policy.name", "close_first")],

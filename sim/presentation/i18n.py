@@ -730,8 +730,31 @@ ZH: dict[str, str] = {
         "会更高还是更低？",
     # (end of lesson 01)
     # -- lesson 02: stages and win rates
+    "Planned: w[k] / w[k+1]": "计划：w[k] / w[k+1]", "Seen in the run": "本次运行所见",
+    "Chance to move on to the next stage (after the last: the signature)":
+        "进入下一阶段的机会（最后阶段之后：签约）",
+    "Where deals drop out: the plan and the run": "机会在哪里流失：计划与运行",
+    "Wrong: every deal ever created, tracked or not": "错误：所有创建过的机会，不论是否在跟踪",
+    "Every deal: count": "所有机会：数量", "Overall win rate": "总体赢单率",
+    "Every deal: amount ({currency})": "所有机会：金额（{currency}）",
+    "Your prediction": "你的预测", "it goes up": "上升", "it goes down": "下降",
+    "it stays the same, up to luck": "不变（差异在运气范围内）",
+    "{metric}: {today} today, {yours} with your setting ({n} paired runs). The 95% interval of "
+    "the difference runs from {low} to {high}: {went}.":
+        "{metric}：现在 {today}，按你的设置 {yours}（{n} 次配对运行）。差异的 95% 区间为 "
+        "{low} 至 {high}：{went}。",
     # (end of lesson 02)
     # -- lesson 03: the sales cycle and velocity
+    "Plan (selling time)": "计划（销售时间）", "Won deals": "赢单",
+    "Days (mean per deal)": "天数（每笔机会平均）", "untagged": "未归类",
+    "The sales cycle in four parts: plan and won deals": "销售周期的四个部分：计划与赢单",
+    "{stage}: the rep's work (hours)": "{stage}：销售代表工作量（小时）",
+    "{stage}: days a waiting deal takes to rot": "{stage}：等待中的机会停滞所需天数",
+    "Won deals' cycle {cycle} days (plan {plan}) | velocity {velocity} {currency} a day | "
+    "rotting deals {rotting} | lost to neglect {neglect} ({amount} {currency})":
+        "赢单的销售周期 {cycle} 天（计划 {plan}）| 销售速度 每天 {velocity} {currency} | "
+        "停滞的机会 {rotting} | 因疏于跟进而丢单 {neglect}（{amount} {currency}）",
+    "Sales velocity ({currency} a day)": "销售速度（每天 {currency}）",
     # (end of lesson 03)
     # -- lesson 04: the opportunity view and the forecast
     # (end of lesson 04)

@@ -52,6 +52,9 @@ def test_parse_path():
 def test_field_bounds_come_from_the_schema():
     assert field_bounds(SC, "stages[2].win_rate") == (0.0, 1.0)
     assert field_bounds(SC, "team.reps") == (1.0, 1000.0)
+    # a field stored under another name than the file's ("mean" is mean_ in the schema)
+    lo, hi = field_bounds(SC, "stages[2].decision_days.mean")
+    assert lo == 0.0 and hi > 0
 
 
 @pytest.mark.parametrize("control, words", [

@@ -63,8 +63,9 @@ def field_bounds(scenario: Scenario, path: str) -> tuple[float, float]:
             obj = obj[key]
             model = type(obj)
             continue
-        field = model.model_fields[key]
-        obj = getattr(obj, key)
+        name = next(n for n, f in model.model_fields.items() if key in (n, f.alias))
+        field = model.model_fields[name]  # by its name or its alias ("mean" is mean_)
+        obj = getattr(obj, name)
         model = type(obj)
     lo, hi = -float("inf"), float("inf")
     for meta in field.metadata if field is not None else []:

@@ -146,6 +146,8 @@ PANEL_MOVES = {
     "roller_coaster": [("channels[1].target_hours_per_week", 16),
                        ("policy.name", "close_first")],
     "cash": [("payments.late_share", 1.0), ("payments.terms_days", 90)],
+    # (lesson 05: fewer deals per rep, then a quarter instead of the test's 190 days)
+    "rep_vs_team": [("team.reps", 2), ("horizon_days", 91)],
 }
 
 

@@ -39,7 +39,7 @@ def roller_coaster_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     quarter, in one light figure (:func:`~sim.presentation.plots.roller_coaster.
     plot_roller_coaster`), and a line with total bookings, the swing of prospecting hours
     and the deals lost to neglect."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
 
     def show(run) -> None:
         k = run.kpis()

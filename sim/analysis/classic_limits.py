@@ -52,8 +52,12 @@ def win_rate_swing(deals, win_rate):
     if np.any(n < 1) or np.any(p <= 0) or np.any(p > 1):
         raise ValueError(f"win_rate_swing: needs deals >= 1 and 0 < win_rate <= 1; got "
                          f"deals={deals!r}, win_rate={win_rate!r}")
-    swing = np.sqrt((1 - p) / (n * p))
-    return float(swing) if swing.ndim == 0 else swing
+    return _plain(np.sqrt((1 - p) / (n * p)))
+
+
+def _plain(values: np.ndarray):
+    """A float for a single value, else the array."""
+    return float(values) if values.ndim == 0 else values
 
 
 def win_rate_sd(deals, win_rate):
@@ -64,7 +68,7 @@ def win_rate_sd(deals, win_rate):
     >>> round(win_rate_sd(100, 0.25), 4)
     0.0433
     """
-    return np.asarray(win_rate, dtype=float) * win_rate_swing(deals, win_rate) + 0.0
+    return _plain(np.asarray(win_rate, dtype=float) * win_rate_swing(deals, win_rate))
 
 
 def chance_of_no_win(deals, win_rate):
@@ -73,7 +77,7 @@ def chance_of_no_win(deals, win_rate):
     >>> round(chance_of_no_win(4, 0.25), 2)
     0.32
     """
-    return (1 - np.asarray(win_rate, dtype=float)) ** np.asarray(deals, dtype=float) + 0.0
+    return _plain((1 - np.asarray(win_rate, dtype=float)) ** np.asarray(deals, dtype=float))
 
 
 def swing_table(win_rate: float, deals=(4, 10, 40, 100, 400)) -> pd.DataFrame:

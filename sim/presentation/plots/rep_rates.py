@@ -70,7 +70,7 @@ def plot_rep_win_rates(rates: pd.DataFrame, *, title: str | None = None) -> Figu
         if np.isfinite(r):
             ax.annotate(_("{rate}% of {n}", rate=f"{r:.0f}", n=f"{n:,}"), (r, yi),
                         xytext=(14, -4), textcoords="offset points", fontsize=NOTE_SIZE,
-                        va="top")
+                        va="top", bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_yticks(y, [_("Team") if r == "team" else r for r in reps])
     for label, rep in zip(ax.get_yticklabels(), reps, strict=True):
         if rep == "team":

@@ -71,11 +71,13 @@ REDRAWN = """([box, old, summary]) => {
 
 
 def _answer_an_exercise(page, lesson: str) -> list[str]:
-    """Answer the lesson's first drop-down exercise as a learner does: check that its hint
+    """Answer the lesson's first exercise with a single drop-down as a learner does: check that its hint
     is hidden and that Check asks for an answer while none is chosen, then pick each option
     in turn and press Check until the verdict says "Right."; unfold the hint. Returns the
     verdicts read."""
-    box = page.locator(".funnel-exercise:has(select)").first
+    boxes = page.locator(".funnel-exercise:has(select)")
+    boxes.first.wait_for(timeout=PAGE_MS)
+    box = next(b for b in boxes.all() if b.locator("select").count() == 1)  # one drop-down
     box.scroll_into_view_if_needed(timeout=PAGE_MS)
     hint = box.locator(".widget-html").last  # the hint: the box's last line
     assert not hint.is_visible(), f"{lesson}: the hint shows before it is asked for"

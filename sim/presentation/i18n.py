@@ -759,8 +759,48 @@ ZH: dict[str, str] = {
     # -- lesson 04: the opportunity view and the forecast
     # (end of lesson 04)
     # -- lesson 05: the limits of the classic funnel
+    "Days in the results period": "结果期天数",
+    "team: win rate {team} over {n} deals (luck alone: {team_luck} points) | reps: from "
+    "{low} to {high}, about {per_rep} deals each (luck alone: {rep_luck} points)":
+        "团队：{n} 个机会的赢单率 {team}（仅凭运气：{team_luck} 个百分点）| 销售代表：从 {low} "
+        "到 {high}，每人约 {per_rep} 个机会（仅凭运气：{rep_luck} 个百分点）",
+    "Where luck alone puts a rate (95%)": "仅凭运气赢单率会落在的范围（95%）",
+    "Win rate seen": "观察到的赢单率", "Team's win rate": "团队赢单率",
+    "{rate}% of {n}": "{n} 个中的 {rate}%",
+    "Win rate: won of the deals decided in the period (%)": "赢单率：本期已决机会中赢单的比例（%）",
+    "Each rep's win rate against the team's": "每位销售代表的赢单率与团队赢单率对比",
+    "Belief: points above the true win rates": "认定的赢率：比真实阶段赢率高出的百分点",
+    "it errs higher than with the true win rates": "比用真实赢率时偏高",
+    "it errs lower than with the true win rates": "比用真实赢率时偏低",
+    "about the same": "大致相同",
+    "The forecast on a quarter's first day": "季度第一天的销售预测",
+    "With your belief the forecast made on each quarter's first day errs by {mine}% on "
+    "average, against {truth}% with the true win rates: a paired difference of {diff} points "
+    "(95% interval {low} to {high}) over {n} replications. The manager believes the chance of "
+    "making quota is {believed}; the team made it in {made} of the quarters.":
+        "按你认定的赢率，每季度第一天做出的销售预测平均偏差 {mine}%，用真实赢率时为 {truth}%："
+        "在 {n} 次重复运行中，配对差为 {diff} 个百分点（95% 置信区间 {low} 至 {high}）。"
+        "经理认为完成定额的概率是 {believed}；团队实际在 {made} 的季度完成了定额。",
     # (end of lesson 05)
     # -- lesson 06: Miller Heiman and the roller-coaster
+    "Bookings per quarter": "每季度签单金额",
+    "Each rep's levels, and the team's bookings": "每位销售代表的层级，以及团队的签单金额",
+    "Day of the results period (start of each 4 weeks)": "结果期中的天数（每 4 周的起点）",
+    "Prospecting hours": "开发客户工时", "Prospecting hours per 4 weeks": "每 4 周的开发客户工时",
+    "Bookings ({currency})": "签单金额（{currency}）",
+    "Bookings per quarter, side by side": "每季度签单金额对比",
+    "{order}, with no limit on closing effort": "{order}，不限制成交投入",
+    "Way of working": "工作方式",
+    "Prospecting hours, against Miller Heiman": "开发客户工时，与米勒漏斗模型相比",
+    "Total bookings, against Miller Heiman": "签单总额，与米勒漏斗模型相比",
+    "steadier": "更平稳", "more erratic": "更不稳定", "no clear difference": "没有明显差别",
+    "more": "更多", "fewer": "更少",
+    "Over {n} paired replications: swing of each rep's prospecting hours {mine} against "
+    "{theirs} with Miller Heiman (95% interval of the difference {low} to {high}): "
+    "{steadiness}. Total bookings {booked} against {mh} (interval {blow} to {bhigh}): {more}.":
+        "在 {n} 次配对的重复运行中：每位销售代表开发客户工时的波动为 {mine}，米勒漏斗模型为 "
+        "{theirs}（差值的 95% 置信区间 {low} 至 {high}）：{steadiness}。签单总额 {booked}，"
+        "米勒漏斗模型为 {mh}（区间 {blow} 至 {bhigh}）：{more}。",
     # (end of lesson 06)
     # -- lesson 07: contracts, orders and collections
     # (end of lesson 07)

@@ -146,6 +146,7 @@ PANEL_MOVES = {
     "roller_coaster": [("channels[1].target_hours_per_week", 16),
                        ("policy.name", "close_first")],
     "cash": [("payments.late_share", 1.0), ("payments.terms_days", 90)],
+    "forecast": [("forecast.owner_optimism", 0.5), ("stages[2].win_rate", 0.7)],
 }
 
 

@@ -42,8 +42,13 @@ def forecast_panel(scenario: Scenario, lang: str | None = None) -> Panel:
 
     return Panel(scenario, [
         Slider("forecast.owner_optimism", text("Owners' optimism", lang), 0.0, 0.9, 0.05),
+        # between the stages around it, so that every setting is one the rules allow
+        # (win rates must not fall from one stage to the next)
         Slider(f"stages[{proposal}].win_rate",
-               text("{stage} win rate", lang, stage=stage.name), 0.05, 0.95, 0.05),
+               text("{stage} win rate", lang, stage=stage.name),
+               scenario.stages[proposal - 1].win_rate if proposal else 0.05,
+               scenario.stages[proposal + 1].win_rate
+               if proposal + 1 < len(scenario.stages) else 0.95, 0.05),
     ], show=show, lang=lang)
 
 

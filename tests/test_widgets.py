@@ -157,6 +157,7 @@ PANEL_MOVES = {
     "erlang_c": [("team.reps", 4), ("channels[0].leads_per_week", 21.0)],
     # (lesson 05: fewer deals per rep, then a quarter instead of the test's 190 days)
     "rep_vs_team": [("team.reps", 2), ("horizon_days", 91)],
+    "forecast": [("forecast.owner_optimism", 0.5), ("stages[2].win_rate", 0.7)],
 }
 
 

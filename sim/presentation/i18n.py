@@ -757,6 +757,16 @@ ZH: dict[str, str] = {
     "Sales velocity ({currency} a day)": "销售速度（每天 {currency}）",
     # (end of lesson 03)
     # -- lesson 04: the opportunity view and the forecast
+    "Owners' optimism": "负责人的乐观程度", "{stage} win rate": "{stage} 赢率",
+    "first-day forecast bias {bias} | deals called commit / best case / pipeline {commit} / "
+    "{best} / {pipeline} | commit deals that missed their date {slipped} | commit amount won "
+    "in its {period} {won}":
+        "期初预测偏差 {bias} | 承诺 / 最佳情况 / 管道的机会数 {commit} / {best} / {pipeline} | "
+        "错过预计签单日期的承诺机会 {slipped} | 承诺金额在本{period}赢单 {won}",
+    "won in the period": "在本期赢单", "slipped out of it": "推迟出本期",
+    "no deals in this category": "此类别没有机会",
+    "Share of the category's amount (%)": "占该类别金额的比例（%）",
+    "What became of each forecast category": "各预测类别的结果",
     # (end of lesson 04)
     # -- lesson 05: the limits of the classic funnel
     "Days in the results period": "结果期天数",

@@ -71,10 +71,10 @@ REDRAWN = """([box, old, summary]) => {
 
 
 def _answer_an_exercise(page, lesson: str) -> list[str]:
-    """Answer the lesson's first exercise with a single drop-down as a learner does: check that its hint
-    is hidden and that Check asks for an answer while none is chosen, then pick each option
-    in turn and press Check until the verdict says "Right."; unfold the hint. Returns the
-    verdicts read."""
+    """Answer the lesson's first exercise with a single drop-down as a learner does: check
+    that its hint is hidden and that Check asks for an answer while none is chosen, then pick
+    each option in turn and press Check until the verdict says "Right."; unfold the hint.
+    Returns the verdicts read."""
     boxes = page.locator(".funnel-exercise:has(select)")
     boxes.first.wait_for(timeout=PAGE_MS)
     box = next(b for b in boxes.all() if b.locator("select").count() == 1)  # one drop-down

@@ -7,8 +7,10 @@ import sim.presentation.exercises as exercises_module
 from sim import ScenarioError, vary
 from sim.presentation.exercises import NO_ANSWER, Exercise, Verdict, choose, estimate, shown
 from sim.presentation.i18n import MissingText
+from sim.presentation.panels import LESSON_PANELS
 from sim.presentation.widgets import LANGUAGE_VARIABLE, lesson_language
 from sim.scenario.schema import Scenario
+from sim.scenario.shipped import load_shipped
 
 
 def test_a_choice_is_judged_when_the_button_is_pressed_and_the_hint_waits_to_be_asked():
@@ -112,3 +114,12 @@ def test_the_room_s_language_comes_from_the_environment_else_the_scenario(monkey
     monkeypatch.setenv(LANGUAGE_VARIABLE, "fr")
     with pytest.raises(MissingText, match="no language 'fr'"):
         lesson_language()
+
+
+def test_every_lesson_panel_speaks_the_room_s_language(monkeypatch):
+    """``make classroom CLASSROOM_LANG=zh`` reaches every panel, whatever its scenario says."""
+    monkeypatch.setenv(LANGUAGE_VARIABLE, "zh")
+    for name, (build, scenario_name) in LESSON_PANELS.items():
+        scenario = load_shipped(scenario_name)[0]
+        assert scenario.language == "en", name
+        assert build(scenario).lang == "zh", name

@@ -16,8 +16,9 @@ from sim.analysis.plan_vs_run import (
     drop_out_metrics,
     planned_cycle_parts,
 )
+from sim.experiments.paired import direction
 from sim.presentation.panels.cycle import neglect_cost, reps_velocity_exercise, team_velocity
-from sim.presentation.panels.predictions import direction, paired_prediction
+from sim.presentation.panels.predictions import paired_prediction
 from sim.presentation.panels.stages import win_rate_exercise
 from sim.presentation.plots.cycle import cycle_chart
 from sim.presentation.plots.stages import advance_chart, every_deal_chart
@@ -86,10 +87,10 @@ def test_the_won_deals_selling_parts_add_up_to_their_cycle(short_run):
 
 
 def test_direction_reads_the_interval_of_a_paired_difference():
-    assert direction({"ci_low": 0.001, "ci_high": 0.3}) == "up"
-    assert direction({"ci_low": -0.3, "ci_high": -0.001}) == "down"
-    assert direction({"ci_low": -0.1, "ci_high": 0.2}) == "same"
-    assert direction({"ci_low": 0.0, "ci_high": 0.0}) == "same"  # the same setting
+    assert direction({"ci_low": 0.001, "ci_high": 0.3}) == "higher"
+    assert direction({"ci_low": -0.3, "ci_high": -0.001}) == "lower"
+    assert direction({"ci_low": -0.1, "ci_high": 0.2}) == "unclear"
+    assert direction({"ci_low": 0.0, "ci_high": 0.0}) == "unclear"  # the same setting
 
 
 def test_the_win_rate_exercise_calls_the_overall_win_rate_unchanged():
@@ -105,14 +106,14 @@ def test_the_win_rate_exercise_calls_the_overall_win_rate_unchanged():
 def test_an_impossible_setting_is_explained_not_judged():
     ex = win_rate_exercise(vary(load_shipped("baseline")[0], {"horizon_days": 190}), "Q?",
                            "hint", replications=2, lang="en")
-    assert ex.answer_with({"setting": 0.9, "prediction": "up"}) is None
+    assert ex.answer_with({"setting": 0.9, "prediction": "higher"}) is None
     assert "win_rate" in ex.result.value  # the rule the setting broke, in plain words
 
 
 def test_fewer_reps_slow_the_funnel_down():
     ex = reps_velocity_exercise(vary(load_shipped("baseline")[0], {"horizon_days": 190}),
                                 "Q?", "hint", replications=3, lang="zh")
-    verdict = ex.answer_with({"setting": 2, "prediction": "down"})
+    verdict = ex.answer_with({"setting": 2, "prediction": "lower"})
     assert verdict.right and "下降" in verdict.message
     assert ex.controls["prediction"].description == "你的预测"
 

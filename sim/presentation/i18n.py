@@ -708,22 +708,7 @@ ZH: dict[str, str] = {
     "opportunities. Cost per won deal: inbound {inbound}, outbound {outbound} {currency}.":
         "销售线索 {leads} 条：{fast} 在 1 小时内得到响应，等待时间中位数 {hours} 小时；{share} "
         "转为销售机会。每笔赢单的成本：集客营销 {inbound}，推播营销 {outbound} {currency}。",
-    "The share will be": "转化占比将会", "higher than today": "高于现在",
-    "lower than today": "低于现在",
-    "Choose a team size other than today’s {n} reps.":
-        "请选择与现在的 {n} 名销售代表不同的团队规模。",
-    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
-    "{change} points higher (95% confidence interval {low} to {high} points, {runs} "
-    "simulated years each).":
-        "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："
-        "高出 {change} 个百分点（95% 置信区间 {low} 至 {high} 个百分点，各模拟 {runs} 年）。",
-    "With {n} reps, {after} of leads became opportunities; with today’s {today}, {before}: "
-    "{change} points lower (95% confidence interval {low} to {high} points, {runs} "
-    "simulated years each).":
-        "{n} 名销售代表时，{after} 的销售线索转为销售机会；现在的 {today} 名时为 {before}："
-        "低了 {change} 个百分点（95% 置信区间 {low} 至 {high} 个百分点，各模拟 {runs} 年）。",
-    "The interval includes zero: chance alone could explain this difference.":
-        "该区间包含零：仅凭偶然也可能出现这一差异。",
+    "Share of leads that became opportunities": "转为销售机会的线索占比",
     "Today the team has {n} reps. Choose another team size and predict: will the <b>share "
     "of leads that become opportunities</b> be higher or lower?":
         "现在团队有 {n} 名销售代表。请选择另一个团队规模并预测：<b>转为销售机会的线索占比</b>"
@@ -797,7 +782,6 @@ ZH: dict[str, str] = {
     "Each rep's levels, and the team's bookings": "每位销售代表的层级，以及团队的签单金额",
     "Day of the results period (start of each 4 weeks)": "结果期中的天数（每 4 周的起点）",
     "Prospecting hours": "开发客户工时", "Prospecting hours per 4 weeks": "每 4 周的开发客户工时",
-    "Bookings ({currency})": "签单金额（{currency}）",
     "Bookings per quarter, side by side": "每季度签单金额对比",
     "{order}, with no limit on closing effort": "{order}，不限制成交投入",
     "Way of working": "工作方式",
@@ -815,7 +799,6 @@ ZH: dict[str, str] = {
     # -- lesson 07: contracts, orders and collections
     # (end of lesson 07)
     # -- lesson 08: the manager's stress test
-    "Owners' optimism": "负责人的乐观程度",
     "{deals} open deals expected this quarter | CRM's weighted forecast {forecast} "
     "{currency} | fitted to the history: P10 {p10}, P50 {p50}, P90 {p90} | chance of "
     "quota {chance}":

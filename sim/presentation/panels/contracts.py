@@ -5,7 +5,7 @@ from __future__ import annotations
 from sim.analysis import cash
 from sim.presentation import plots
 from sim.presentation.i18n import text
-from sim.presentation.widgets import Panel, Slider, draw
+from sim.presentation.widgets import Panel, Slider, draw, lesson_language
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -32,7 +32,7 @@ def cash_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     slider's grid (:data:`LATE_SHARE_STEP`; the baseline's 0.47 starts at 0.45): a browser
     snaps a slider's value to its grid anyway, and an off-grid start made a step that did
     not redraw."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     late = scenario.payments.late_share
     if on_grid(late, LATE_SHARE_STEP) != late:
         scenario = vary(scenario, {"payments.late_share": on_grid(late, LATE_SHARE_STEP)},

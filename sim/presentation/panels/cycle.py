@@ -45,7 +45,7 @@ def cycle_panel(scenario: Scenario, lang: str | None = None) -> Panel:
 
     ``lang`` ("en" or "zh", the scenario's ``language`` by default) is the language of its
     labels, figure and summary line."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     proposal = scenario.stages[PROPOSAL].name
 
     def show(run) -> None:
@@ -87,8 +87,8 @@ def reps_velocity_exercise(scenario: Scenario, question: str, hint: str, *, why:
         metrics=team_velocity, metric="velocity",
         metric_label=text("Sales velocity ({currency} a day)", lang, currency=currency),
         shown="{:,.0f}".format, replications=replications,
-        right={"setting": 2, "prediction": "down"},
-        wrong={"setting": 2, "prediction": "up"}, why=why, lang=lang)
+        right={"setting": 2, "prediction": "lower"},
+        wrong={"setting": 2, "prediction": "higher"}, why=why, lang=lang)
 
 
 PANELS = {"cycle": (cycle_panel, "baseline")}

@@ -8,7 +8,7 @@ from sim.analysis import forecast
 from sim.presentation import plots
 from sim.presentation.i18n import text
 from sim.presentation.plots.categories import plot_category_outcomes
-from sim.presentation.widgets import Panel, Slider, draw
+from sim.presentation.widgets import Panel, Slider, draw, lesson_language
 from sim.scenario.schema import Scenario
 
 
@@ -21,7 +21,7 @@ def forecast_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     The owners' optimism changes only their estimates (expected close dates and forecast
     categories), never the selling; the proposal stage's win rate changes both the selling
     and the manager's weights (she uses the true rates)."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     proposal = min(2, len(scenario.stages) - 1)  # the third stage: proposal & quote
     stage = scenario.stages[proposal]
 

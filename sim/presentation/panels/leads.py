@@ -9,17 +9,15 @@ with a paired comparison (:func:`sim.experiments.runner.compare`).
 
 from __future__ import annotations
 
-import ipywidgets as widgets
-
 from sim.analysis.diagnostics.channels import channel_economics
 from sim.analysis.leads import response_summary
-from sim.experiments.runner import compare, paired_difference
-from sim.presentation.exercises import NO_ANSWER, Exercise, Verdict
+from sim.experiments.runner import kpis_of
+from sim.presentation.exercises import Exercise
 from sim.presentation.i18n import text
+from sim.presentation.panels.predictions import paired_prediction
 from sim.presentation.plots.channels import channels_chart
 from sim.presentation.widgets import Panel, Slider, draw, lesson_language
 from sim.scenario.schema import Scenario
-from sim.scenario.variants import vary
 
 REP_COST_PER_HOUR = 60.0
 """What lesson 01 prices a rep's prospecting hour at, in the scenario's currency: an
@@ -66,56 +64,23 @@ def leads_panel(scenario: Scenario, lang: str | None = None) -> Panel:
 
 def team_size_exercise(scenario: Scenario, replications: int, *, hint: str,
                        lang: str | None = None) -> Exercise:
-    """"With N reps, will the share of leads that become opportunities be higher or lower
-    than today?": a team-size slider and a prediction; Check runs today’s team and the
-    learner's on the same ``replications`` (common random numbers) and says the paired
-    difference of ``lead_to_opportunity_rate`` with its 95% confidence interval.
-
-    The prediction is right when it has the sign of the mean difference; when the interval
-    includes zero the verdict says that chance could explain it.
-    """
+    """"With N reps, will the share of leads that become opportunities go up or down?": a
+    team-size slider and a prediction, judged on ``replications`` paired runs by the 95%
+    interval of the difference in ``lead_to_opportunity_rate``
+    (:func:`sim.presentation.panels.predictions.paired_prediction`, as lessons 02 and 03
+    judge theirs)."""
     lang = lang or lesson_language(scenario)
-    today = scenario.team.reps
-    reps = widgets.IntSlider(value=today, min=1, max=MOST_REPS, step=1,
-                             description=text("Reps", lang), continuous_update=False)
-    prediction = widgets.Dropdown(
-        options=[(NO_ANSWER, NO_ANSWER), (text("higher than today", lang), "higher"),
-                 (text("lower than today", lang), "lower")],
-        value=NO_ANSWER, description=text("The share will be", lang))
-
-    def judge(answers: dict) -> Verdict:
-        n = answers["reps"]
-        if n == today:
-            return Verdict(False, text("Choose a team size other than today’s {n} reps.",
-                                       lang, n=today))
-        yours = vary(scenario, {"team.reps": n}, source="your team size")
-        runs = compare({"today": scenario, "yours": yours}, replications, workers=1)
-        d = paired_difference(runs, "yours", "today", "lead_to_opportunity_rate")
-        came_out = "higher" if d["difference"] > 0 else "lower"
-        figures = {"n": n, "today": today, "after": f"{d['mean_a']:.1%}",
-                   "before": f"{d['mean_b']:.1%}",
-                   "change": f"{abs(d['difference']) * 100:.1f}",
-                   "low": f"{d['ci_low'] * 100:+.1f}", "high": f"{d['ci_high'] * 100:+.1f}",
-                   "runs": d["n"]}
-        said = text("With {n} reps, {after} of leads became opportunities; with today’s "
-                    "{today}, {before}: {change} points higher (95% confidence interval "
-                    "{low} to {high} points, {runs} simulated years each)."
-                    if came_out == "higher" else
-                    "With {n} reps, {after} of leads became opportunities; with today’s "
-                    "{today}, {before}: {change} points lower (95% confidence interval "
-                    "{low} to {high} points, {runs} simulated years each).", lang, **figures)
-        if d["ci_low"] <= 0 <= d["ci_high"]:
-            said += " " + text("The interval includes zero: chance alone could explain "
-                               "this difference.", lang)
-        return Verdict(came_out == answers["prediction"], said)
-
-    question = text("Today the team has {n} reps. Choose another team size and predict: "
-                    "will the <b>share of leads that become opportunities</b> be higher or "
-                    "lower?", lang, n=today)
-    fewer = max(1, today - 2)
-    return Exercise(question, {"reps": reps, "prediction": prediction}, judge, hint,
-                    right={"reps": fewer, "prediction": "lower"},
-                    wrong={"reps": fewer, "prediction": "higher"}, lang=lang)
+    fewer = max(1, scenario.team.reps - 2)
+    return paired_prediction(
+        text("Today the team has {n} reps. Choose another team size and predict: will the "
+             "<b>share of leads that become opportunities</b> be higher or lower?", lang,
+             n=scenario.team.reps), hint, scenario,
+        Slider("team.reps", text("Reps", lang), 1, MOST_REPS, 1, integer=True),
+        metrics=kpis_of, metric="lead_to_opportunity_rate",
+        metric_label=text("Share of leads that became opportunities", lang),
+        shown="{:.1%}".format, replications=replications,
+        right={"setting": fewer, "prediction": "lower"},
+        wrong={"setting": fewer, "prediction": "higher"}, lang=lang)
 
 
 PANELS = {"leads": (leads_panel, "baseline")}

@@ -4,8 +4,9 @@ The learner sets one scenario field with a slider and predicts whether a figure 
 run goes up, goes down or stays the same. The judge runs today's scenario and the
 learner's on the same replications (:func:`sim.experiments.runner.compare`), takes the
 paired difference's 95% confidence interval
-(:func:`sim.experiments.runner.paired_difference`), and calls the change "up" or "down"
-only when that interval leaves out zero; otherwise the two are the same up to luck.
+(:func:`sim.experiments.runner.paired_difference`), and calls the change up or down only
+when that interval leaves out zero (:func:`sim.experiments.paired.direction`, the one home
+of that rule); otherwise the two are the same up to luck.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 
 import ipywidgets as widgets
 
+from sim.experiments.paired import direction
 from sim.experiments.runner import compare, paired_difference
 from sim.presentation.exercises import NO_ANSWER, Exercise, Verdict
 from sim.presentation.i18n import text
@@ -21,26 +23,10 @@ from sim.presentation.widgets import Slider, check_controls, lesson_language
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import field_value, vary
 
-DIRECTIONS = ("up", "down", "same")
-"""The three predictions, as the judge names them."""
-
-DIRECTION_WORDS = {"up": "it goes up", "down": "it goes down",
-                   "same": "it stays the same, up to luck"}
-"""How a drop-down and a verdict say each direction (catalogue keys)."""
-
-
-def direction(difference: dict) -> str:
-    """``"up"``, ``"down"`` or ``"same"``: where the 95% interval of a paired difference
-    (:func:`~sim.experiments.runner.paired_difference`) lies with respect to zero.
-
-    >>> direction({"ci_low": 0.01, "ci_high": 0.2}), direction({"ci_low": -0.1, "ci_high": 0.1})
-    ('up', 'same')
-    """
-    if difference["ci_low"] > 0:
-        return "up"
-    if difference["ci_high"] < 0:
-        return "down"
-    return "same"
+DIRECTION_WORDS = {"higher": "it goes up", "lower": "it goes down",
+                   "unclear": "it stays the same, up to luck"}
+"""How a drop-down and a verdict say each :func:`~sim.experiments.paired.direction`
+(catalogue keys)."""
 
 
 def paired_prediction(question: str, hint: str, scenario: Scenario, setting: Slider, *,
@@ -80,7 +66,7 @@ def paired_prediction(question: str, hint: str, scenario: Scenario, setting: Sli
                   description=setting.label, continuous_update=False)
     prediction = widgets.Dropdown(
         options=[(NO_ANSWER, NO_ANSWER),
-                 *[(text(DIRECTION_WORDS[d], lang), d) for d in DIRECTIONS]],
+                 *[(text(words, lang), d) for d, words in DIRECTION_WORDS.items()]],
         value=NO_ANSWER, description=text("Your prediction", lang))
 
     def judge(answers: dict) -> Verdict:

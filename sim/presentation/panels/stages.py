@@ -23,7 +23,7 @@ def funnel_panel(scenario: Scenario, lang: str | None = None) -> Panel:
 
     ``lang`` ("en" or "zh", the scenario's ``language`` by default) is the language of its
     labels, figures and summary line; so for every panel here."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     campaign = next(i for i, c in enumerate(scenario.channels) if c.kind == "outbound_campaign")
     name = scenario.channels[campaign].name
 
@@ -61,8 +61,8 @@ def win_rate_exercise(scenario: Scenario, question: str, hint: str, *, why: str 
         Slider(f"stages[{PROPOSAL}].win_rate", text("Proposal win rate", lang), 0.3, 0.9, 0.05),
         metrics=drop_out_metrics, metric="win_rate", metric_label=text("Overall win rate", lang),
         shown="{:.1%}".format, replications=replications,
-        right={"setting": 0.7, "prediction": "same"},
-        wrong={"setting": 0.7, "prediction": "up"}, why=why, lang=lang)
+        right={"setting": 0.7, "prediction": "unclear"},
+        wrong={"setting": 0.7, "prediction": "higher"}, why=why, lang=lang)
 
 
 PANELS = {"funnel": (funnel_panel, "baseline")}

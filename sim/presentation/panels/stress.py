@@ -21,7 +21,7 @@ from sim.crm.stress import StressResult, stress_pipeline
 from sim.experiments.runner import simulate
 from sim.presentation.i18n import text
 from sim.presentation.plots.stress import stress_chart
-from sim.presentation.widgets import Panel, Slider, draw
+from sim.presentation.widgets import Panel, Slider, draw, lesson_language
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -97,7 +97,7 @@ def stress_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 08's panel: the owners' optimism and the proposal stage's win rate; shows
     the quarter's bookings distribution fitted to the history, and a line comparing the
     CRM's weighted forecast with the fitted P10 / P50 / P90 and chance of quota."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     proposal = min(2, len(scenario.stages) - 1)
 
     def show(quarter: QuarterStress) -> None:

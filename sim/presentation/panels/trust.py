@@ -26,7 +26,7 @@ from sim.presentation.plots.style import (
     classroom_figure,
     wrap_title,
 )
-from sim.presentation.widgets import Panel, Slider, draw
+from sim.presentation.widgets import Panel, Slider, draw, lesson_language
 from sim.scenario.schema import Scenario
 from sim.scenario.variants import vary
 
@@ -98,7 +98,7 @@ def plot_queue_check(check: QueueCheck):
 def queue_panel(scenario: Scenario, lang: str | None = None) -> Panel:
     """Lesson 09's panel: the reps and the deals arriving per week in an M/M/c queue;
     shows the simulated mean wait against Erlang C."""
-    lang = lang or scenario.language
+    lang = lang or lesson_language(scenario)
     queue = mmc_scenario(scenario, **START)
 
     def show(check: QueueCheck) -> None:

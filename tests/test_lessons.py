@@ -133,13 +133,14 @@ def test_every_exercise_judges_a_right_and_a_wrong_answer_in_a_real_kernel(kerne
 
 
 def test_lessons_answer_with_widgets_not_code_edits():
-    """No lesson asks the learner to edit code: its exercises are widgets (they work on
-    the classroom page, which shows no code)."""
+    """No lesson asks the learner to edit code or speaks of cells: its exercises are widgets
+    (they work on the classroom page, which shows no code)."""
     for path in LESSONS:
         nb = nbformat.read(path, as_version=4)
         prose = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
         for words in ("shift+enter", "shift + enter", "in the cell below, set", "grey cell",
-                      "edit the cell", "change the cell"):
+                      "edit the cell", "change the cell", "next cell", "code cell",
+                      "the cell below", "the cell prints", "the cell runs"):
             assert words not in prose, f"{path.name} says {words!r}"
 
 

@@ -211,6 +211,17 @@ def test_chromium_draws_the_chinese_stress_report_with_the_embedded_font(chromiu
         assert page.evaluate(FONT_STATUS, WEB_CJK_FAMILY) == ["loaded"]
         assert page.evaluate("([family, text]) => document.fonts.check(`16px \"${family}\"`, "
                              "text)", [WEB_CJK_FAMILY, heading])
+        # which fonts Chromium drew the heading with (the DevTools protocol)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "h2"})["nodeId"]
+        used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
         browser.close()
     assert fonts.has_cjk(heading)
+    # every CJK character of the heading came from the embedded font (its own name inside)
+    ours = [f for f in used if f["isCustomFont"]]
+    assert [f["familyName"] for f in ours] == ["WenQuanYi Micro Hei"], used
+    assert ours[0]["glyphCount"] == sum(1 for ch in heading if fonts.has_cjk(ch)), used
     assert all(url.startswith(("file:", "data:")) for url in requests), requests

@@ -16,9 +16,10 @@ import datetime as dt
 from pathlib import Path
 
 from sim.experiments.tournament import DRY_HOURS, DRY_SHARE, SEED_HASH_PREFIX
-from sim.presentation.i18n import HTML_LANG, chosen, known, using
+from sim.presentation.i18n import chosen, known, using
 from sim.presentation.i18n import text as _
 from sim.presentation.output import write_folder
+from sim.presentation.page import html_page
 from sim.presentation.plots import format_money
 from sim.presentation.plots.tournament import plot_prospecting_swings, plot_team_bookings
 from sim.presentation.report import CSS, NA, _cols, _esc, _figure, _no_data, _table
@@ -186,11 +187,8 @@ def _page(tour, skipped, lang: str) -> str:
              "Made {today}.", teams=len(ranked), n=len(tour.replications), start=sc.start_date,
              end=f"{last_date(sc):%Y-%m-%d}", hash=tour.seed_hash,
              prefix=_esc(SEED_HASH_PREFIX), today=dt.date.today())
-    return (
-        f"<!DOCTYPE html>\n<html lang=\"{HTML_LANG[lang]}\"><head><meta charset=\"utf-8\">"
-        f"<title>{title}</title><style>{CSS}</style></head>"
-        f"<body><h1>{title}</h1><p class=\"lead\">{lead}</p>"
-        f"<nav>{nav}</nav>{body}</body></html>\n")
+    return html_page(title, f"<h1>{title}</h1><p class=\"lead\">{lead}</p><nav>{nav}</nav>{body}",
+                     CSS, lang)
 
 
 def write_debrief(tour, out: str | Path, skipped=(), lang: str | None = None) -> list[Path]:

@@ -27,8 +27,9 @@ from sim.analysis.rep_hours import team_over_time, team_plan
 from sim.analysis.volatility import bookings_by_period
 from sim.crm.movement import MOVEMENT_COLUMNS, movement_of_run
 from sim.presentation import plots
-from sim.presentation.i18n import HTML_LANG, label, using
+from sim.presentation.i18n import label, using
 from sim.presentation.i18n import text as _
+from sim.presentation.page import html_page
 from sim.rules.calendar import results_periods
 from sim.rules.dates import last_date
 from sim.rules.reps import has_plan, rep_names
@@ -743,12 +744,8 @@ def _page(result, lang: str) -> str:
              description=_esc(sc.description), start=sc.start_date, end=f"{end:%Y-%m-%d}",
              warmup=_esc(warmup), headcount=_headcount(sc), policy=_esc(sc.policy.name),
              seed=sc.seed, replication=result.replication, today=dt.date.today())
-    return (
-        f"<!DOCTYPE html>\n<html lang=\"{HTML_LANG[lang]}\"><head><meta charset=\"utf-8\">"
-        f"<title>{title}</title><style>{CSS}</style></head>"
-        f"<body><h1>{title}</h1>"
-        f"<p class=\"lead\">{lead}</p><nav>{nav}</nav>{body}"
-        "</body></html>\n")
+    return html_page(title, f"<h1>{title}</h1><p class=\"lead\">{lead}</p><nav>{nav}</nav>{body}",
+                     CSS, lang)
 
 
 def _headcount(sc) -> str:

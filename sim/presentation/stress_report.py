@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.presentation.i18n import HTML_LANG, current, known, using
+from sim.presentation.i18n import current, known, using
 from sim.presentation.i18n import text as _
 from sim.presentation.output import write_folder
+from sim.presentation.page import html_page
 from sim.presentation.plots.stress import stress_chart
 from sim.presentation.report import CSS, _cols, _esc, _figure, _table, _why
 from sim.rules.calendar import to_date
@@ -121,9 +122,7 @@ def _page(result, source: str, lang: str) -> str:
     if result.notes:
         parts += [f"<h2>{_esc(_('Notes'))}</h2>"] + [f'<p class="note">{_esc(known(n, NOTES))}</p>'
                                                      for n in result.notes]
-    return (f"<!DOCTYPE html>\n<html lang=\"{HTML_LANG[lang]}\"><head><meta charset=\"utf-8\">"
-            f"<title>{title}</title><style>{CSS}</style>"
-            f"</head><body>{''.join(parts)}</body></html>\n")
+    return html_page(title, "".join(parts), CSS, lang)
 
 
 def write_stress(result, out: str | Path, source: str, lang: str | None = None) -> list[Path]:

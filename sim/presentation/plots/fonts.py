@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.resources
+import io
 import logging
 import re
 import sys
@@ -33,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
-from fontTools.ttLib import TTCollection
+from fontTools import subset
+from fontTools.ttLib import TTCollection, TTFont
 from matplotlib import font_manager
 
 CJK_FONT_PYPI = "paperang-p2-fonts-cjk"
@@ -61,9 +63,13 @@ _CJK_FILE_HINTS = ("cjk", "wqy", "wenquanyi", "sourcehan", "source-han", "uming"
                    "droidsansfallback", "simhei", "msyh", "pingfang", "hiragino",
                    "gkai00mp", "gbsn00lp")
 
-_CJK_CHARS = re.compile(
-    "[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u31ff\u3400-\u4dbf\u4e00-\u9fff\ua960-\ua97f"
-    "\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]")
+CJK_RANGES = ((0x2E80, 0x2FDF), (0x3000, 0x30FF), (0x3100, 0x31FF), (0x3400, 0x4DBF),
+              (0x4E00, 0x9FFF), (0xA960, 0xA97F), (0xAC00, 0xD7AF), (0xF900, 0xFAFF),
+              (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3134F))
+"""The code points counted as Chinese, Japanese or Korean (first and last of each block):
+radicals, CJK punctuation, kana, bopomofo, the ideographs and their extensions, Hangul,
+compatibility and full-width forms."""
+_CJK_CHARS = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in CJK_RANGES) + "]")
 
 GLYPH_WARNING = r"Glyph \d+ .*missing from font"
 """The message of matplotlib's warning about one missing glyph (a regular expression)."""
@@ -133,6 +139,38 @@ def write_web_font(path: str | Path) -> Path:
         collection.fonts[0].save(str(part))  # the regular face (the second is monospaced)
     part.replace(path)
     return path
+
+
+def cjk_characters(*texts: str) -> str:
+    """The distinct CJK characters of ``texts`` (:data:`CJK_RANGES`), in code point order.
+
+    >>> cjk_characters("漏斗 Funnel", "漏斗，阶段")
+    '斗段漏阶，'
+    """
+    return "".join(sorted({ch for t in texts for ch in _CJK_CHARS.findall(t or "")}))
+
+
+def web_font_subset(characters: str) -> bytes | None:
+    """The packaged CJK font's regular face cut down to ``characters`` (those it has), as
+    TrueType bytes for a web page's ``@font-face``: glyph outlines and metrics only (no
+    hinting, layout features or vertical metrics), so a page's few hundred characters
+    weigh tens of kilobytes, not the whole font's megabytes. None when the package is
+    not installed (:func:`packaged_font_file`)."""
+    source = packaged_font_file()
+    if source is None:
+        return None
+    options = subset.Options()
+    options.hinting = False
+    options.layout_features = []
+    options.name_IDs = [1, 2]  # family and style names: the page names its own family
+    options.drop_tables += ["FFTM", "vhea", "vmtx"]  # FFTM: fontTools would log it dropped
+    cutter = subset.Subsetter(options)
+    cutter.populate(text=characters)
+    with TTFont(str(source), fontNumber=0, lazy=True) as font:  # the regular face
+        cutter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
+    return buffer.getvalue()
 
 
 def packaged_cjk_font() -> str | None:

@@ -22,14 +22,16 @@ def test_a_choice_is_judged_when_the_button_is_pressed_and_the_hint_waits_to_be_
     assert ex.check() is None and "Choose an answer first" in ex.result.value
     control.value = "TV"
     ex.check_button.click()  # what the learner's click does
-    assert ex.verdict == Verdict(False, "Search is cheap per lead, and its leads are qualified.")
-    assert "Not quite." in ex.result.value and "Search is cheap" in ex.result.value
+    # a wrong answer is not given the right one, only asked to try again
+    assert ex.verdict == Verdict(False, "Try again, or open the hint.")
+    assert "Not quite." in ex.result.value and "Search" not in ex.result.value
     ex.hint_button.click()
     assert ex.hint.layout.display is None and "Divide the spend" in ex.hint.value
     control.value = "Search"  # a changed answer clears the verdict of the last one
     assert ex.verdict is None and ex.result.value == ""
     ex.check_button.click()
-    assert ex.verdict.right and "Right." in ex.result.value
+    assert ex.verdict.right and "Right." in ex.result.value and "Search is cheap" in \
+        ex.result.value
     assert ex.samples == {"right": {"answer": "Search"}, "wrong": {"answer": "TV"}}
 
 
@@ -51,8 +53,10 @@ def test_a_number_is_right_within_its_tolerance_and_the_verdict_tells_the_run_s_
     ex = estimate("How many days does a won deal take?", 97.4, 5, hint="Add up the stages.",
                   unit="days", lang="en")
     assert isinstance(ex.controls["answer"], widgets.FloatText)
-    assert ex.answer_with(102.0).right and not ex.answer_with(102.5).right
-    assert "This run gives 97 days." in ex.result.value
+    assert ex.answer_with(102.0).right and "This run gives 97 days." in ex.result.value
+    assert not ex.answer_with(102.5).right and "Too high" in ex.result.value
+    assert "97" not in ex.result.value  # the answer is not given away
+    assert not ex.answer_with(92.0).right and "Too low" in ex.result.value
     assert ex.answer_with(ex.samples["right"]).right
     assert not ex.answer_with(ex.samples["wrong"]).right
 

@@ -181,8 +181,9 @@ def choose(question: str, options: Sequence, answer, hint: str, *, why: str = ""
     """A drop-down exercise: one of ``options`` is right.
 
     ``options`` are values, or ``(label, value)`` pairs when the learner should read
-    something other than the value (a translated word). ``why`` is said after a right
-    answer and after a wrong one alike: the reason is the lesson."""
+    something other than the value (a translated word). ``why`` is said after the right
+    answer; a wrong one is told to try again (or to open the hint), so the answer is not
+    given away."""
     pairs = [o if isinstance(o, tuple) else (str(o), o) for o in options]
     values = [value for _, value in pairs]
     if answer not in values or len(values) < 2:
@@ -193,7 +194,9 @@ def choose(question: str, options: Sequence, answer, hint: str, *, why: str = ""
                                description=label or text("Your answer", lang))
 
     def judge(answers: dict) -> Verdict:
-        return Verdict(answers["answer"] == answer, why)
+        if answers["answer"] == answer:
+            return Verdict(True, why)
+        return Verdict(False, text("Try again, or open the hint.", lang))
 
     wrong = next(v for v in values if v != answer)
     return Exercise(question, {"answer": control}, judge, hint, right={"answer": answer},
@@ -205,8 +208,9 @@ def estimate(question: str, answer: float, tolerance: float, hint: str, *, why: 
              label: str = "", lang: str | None = None) -> Exercise:
     """A number exercise: right within ``answer ± tolerance``.
 
-    A number box by default; ``slider=(min, max, step)`` gives a slider instead. The
-    verdict says the answer the lesson's run gives (rounded as ``tolerance`` suggests)."""
+    A number box by default; ``slider=(min, max, step)`` gives a slider instead. A right
+    answer is told the figure the lesson's run gives (rounded as ``tolerance`` suggests)
+    and ``why``; a wrong one only whether it is too high or too low."""
     if not (math.isfinite(answer) and tolerance > 0):
         raise ValueError(f"exercise {question[:40]!r}: the answer {answer!r} must be a number "
                          f"and the tolerance {tolerance!r} above zero")
@@ -223,9 +227,12 @@ def estimate(question: str, answer: float, tolerance: float, hint: str, *, why: 
     said = f"{answer:,.{digits}f}" + (f" {unit}" if unit else "")
 
     def judge(answers: dict) -> Verdict:
-        close = abs(answers["answer"] - answer) <= tolerance
-        return Verdict(close, text("This run gives {answer}.", lang, answer=said)
-                       + (" " + why if why else ""))
+        if abs(answers["answer"] - answer) <= tolerance:
+            return Verdict(True, text("This run gives {answer}.", lang, answer=said)
+                           + (" " + why if why else ""))
+        return Verdict(False, text("Too high: try again, or open the hint."
+                                   if answers["answer"] > answer else
+                                   "Too low: try again, or open the hint.", lang))
 
     away = answer + 3 * tolerance if answer + 3 * tolerance <= high else answer - 3 * tolerance
     if not low <= away <= high:

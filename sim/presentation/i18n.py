@@ -523,6 +523,9 @@ ZH: dict[str, str] = {
     "Check": "检查", "Show a hint": "显示提示", "Your answer": "你的答案",
     "Choose an answer first.": "请先选择一个答案。", "Right.": "正确。", "Not quite.": "不太对。",
     "This run gives {answer}.": "本次运行的结果是 {answer}。",
+    "Try again, or open the hint.": "请再试一次，或打开提示。",
+    "Too high: try again, or open the hint.": "太高了：请再试一次，或打开提示。",
+    "Too low: try again, or open the hint.": "太低了：请再试一次，或打开提示。",
     # -- pages: the stress report, the debrief page, funnel forecast's text
     "{start} to {end}": "{start} 至 {end}",
     "{days}-day results period ({start} to {end})": "{days} 天的结果期（{start} 至 {end}）",

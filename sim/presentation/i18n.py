@@ -800,6 +800,7 @@ ZH: dict[str, str] = {
         "米勒漏斗模型为 {mh}（区间 {blow} 至 {bhigh}）：{more}。",
     # (end of lesson 06)
     # -- lesson 07: contracts, orders and collections
+    "Cash collected over the year": "全年回款",
     # (end of lesson 07)
     # -- lesson 08: the manager's stress test
     "{deals} open deals expected this quarter | CRM's weighted forecast {forecast} "
